@@ -1,0 +1,81 @@
+"""Write-side operations on listings: publish, unpublish, archive, verify."""
+
+import reversion
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from services.models import Provider
+
+
+def _record(*, provider: Provider, by, comment: str, fields: list[str]) -> Provider:
+    """Save the given fields inside a revision, so the change history says who did what."""
+    with reversion.create_revision():
+        provider.save(update_fields=[*fields, "updated_at"])
+        if by is not None:
+            reversion.set_user(by)
+        reversion.set_comment(comment)
+    return provider
+
+
+def _set_status(*, provider: Provider, status: str, by) -> None:
+    provider.status = status
+    provider.status_changed_at = timezone.now()
+    provider.status_changed_by = by
+
+
+@transaction.atomic
+def provider_publish(*, provider: Provider, by) -> Provider:
+    """Show the listing to the public, if it meets every rule for a published listing.
+
+    Raises ValidationError naming what is missing; the listing is left unchanged.
+    """
+    provider = Provider.objects.select_for_update().get(pk=provider.pk)
+    problems = provider.publication_problems()
+    if problems:
+        raise ValidationError(f"“{provider}” cannot be published yet: " + "; ".join(problems) + ".")
+    _set_status(provider=provider, status=Provider.Status.PUBLISHED, by=by)
+    provider.full_clean()
+    return _record(
+        provider=provider,
+        by=by,
+        comment="Published.",
+        fields=["status", "status_changed_at", "status_changed_by"],
+    )
+
+
+@transaction.atomic
+def provider_unpublish(*, provider: Provider, by) -> Provider:
+    """Take the listing off the public site and back to draft."""
+    _set_status(provider=provider, status=Provider.Status.DRAFT, by=by)
+    return _record(
+        provider=provider,
+        by=by,
+        comment="Unpublished (back to draft).",
+        fields=["status", "status_changed_at", "status_changed_by"],
+    )
+
+
+@transaction.atomic
+def provider_archive(*, provider: Provider, by) -> Provider:
+    """Retire a listing (closed, retired, moved away) without deleting its history."""
+    _set_status(provider=provider, status=Provider.Status.ARCHIVED, by=by)
+    return _record(
+        provider=provider,
+        by=by,
+        comment="Archived.",
+        fields=["status", "status_changed_at", "status_changed_by"],
+    )
+
+
+@transaction.atomic
+def provider_mark_verified(*, provider: Provider, by) -> Provider:
+    """Record that staff checked the listing today."""
+    provider.last_verified = timezone.localdate()
+    provider.last_verified_by = by
+    return _record(
+        provider=provider,
+        by=by,
+        comment="Marked verified.",
+        fields=["last_verified", "last_verified_by"],
+    )

@@ -1,0 +1,603 @@
+"""The listing data model: taxonomies, providers and what they offer, where and by whom."""
+
+import datetime
+
+import reversion
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+EARLIEST_YEAR = 1940  # no one practising today started before this
+
+
+class Taxonomy(models.Model):
+    """A small staff-edited vocabulary: each term has a name, a slug and a description."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class SupportType(Taxonomy):
+    """Psychotherapy, counselling, support groups, art therapy, play therapy."""
+
+    summary = models.CharField(
+        max_length=200, blank=True, help_text="One line for cards and menus."
+    )
+    is_group = models.BooleanField(
+        default=False, help_text="Services of this type meet as a group and need a schedule."
+    )
+
+
+class Approach(Taxonomy):
+    """A therapeutic approach or modality (CBT, psychodynamic, EMDR, ...)."""
+
+    abbreviation = models.CharField(max_length=20, blank=True)
+
+    class Meta(Taxonomy.Meta):
+        verbose_name_plural = "approaches"
+
+
+class Concern(Taxonomy):
+    """Something a person may want support with (anxiety, grief, trauma, ...)."""
+
+    is_common = models.BooleanField(default=False, help_text="Shown on the home page.")
+
+
+class Language(Taxonomy):
+    code = models.CharField(max_length=12, unique=True, help_text="ISO 639 code, e.g. es.")
+
+
+class Community(Taxonomy):
+    """A community or identity a provider has experience with or belongs to."""
+
+    class Meta(Taxonomy.Meta):
+        verbose_name_plural = "communities"
+
+
+class AgeGroup(Taxonomy):
+    min_age = models.PositiveSmallIntegerField()
+    max_age = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Empty: no upper limit."
+    )
+
+    class Meta(Taxonomy.Meta):
+        ordering = ["min_age"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_age__isnull=True) | Q(max_age__gte=models.F("min_age")),
+                name="agegroup_min_age_not_above_max",
+            ),
+        ]
+
+
+class Gender(Taxonomy):
+    """An open, staff-edited list of genders a provider may choose to state."""
+
+
+class ProviderQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Provider.Status.PUBLISHED)
+
+    def verified_before(self, date):
+        return self.filter(Q(last_verified__lt=date) | Q(last_verified__isnull=True))
+
+
+# A listing is versioned as one unit with what is edited inline beside it.
+@reversion.register(follow=("qualifications", "locations", "services"))
+class Provider(models.Model):
+    """An individual practitioner or an organisation offering support [HSDS organization]."""
+
+    class Kind(models.TextChoices):
+        INDIVIDUAL = "individual", "Individual practitioner"
+        ORGANISATION = "organisation", "Organisation"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        ARCHIVED = "archived", "Archived"
+
+    kind = models.CharField(max_length=20, choices=Kind, default=Kind.INDIVIDUAL)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220, unique=True)
+    statement = models.TextField(
+        blank=True, help_text="In the provider's words: how they work and who they work with."
+    )
+    pronouns = models.CharField(max_length=40, blank=True)
+    gender = models.ForeignKey(
+        Gender, null=True, blank=True, on_delete=models.PROTECT, related_name="providers"
+    )
+    practising_since = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(EARLIEST_YEAR)],
+        help_text="The year they started practising; years of experience are counted from it.",
+    )
+    languages = models.ManyToManyField(Language, blank=True, related_name="providers")
+    communities = models.ManyToManyField(Community, blank=True, related_name="providers")
+    offers_free_consultation = models.BooleanField("free first consultation", default=False)
+
+    accepting_new_clients = models.BooleanField(default=True)
+    accepting_confirmed_on = models.DateField(
+        "accepting new clients confirmed on", null=True, blank=True
+    )
+
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    website = models.URLField(blank=True)
+
+    status = models.CharField(max_length=12, choices=Status, default=Status.DRAFT, db_index=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    last_verified = models.DateField(
+        null=True, blank=True, editable=False, help_text="When staff last checked this listing."
+    )
+    last_verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProviderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["status", "last_verified"])]
+        permissions = [
+            ("publish_provider", "Can publish, unpublish and archive listings"),
+            ("verify_provider", "Can mark listings verified"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(practising_since__isnull=True) | Q(practising_since__gte=EARLIEST_YEAR),
+                name="provider_practising_since_plausible",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="published") | ~Q(phone="") | ~Q(email="") | ~Q(website=""),
+                name="provider_published_has_contact",
+                violation_error_message="A published listing needs a phone number, an email or a website.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "published", "archived"]),
+                name="provider_status_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["individual", "organisation"]), name="provider_kind_known"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("services:provider_detail", kwargs={"slug": self.slug})
+
+    @property
+    def years_of_experience(self) -> int | None:
+        if self.practising_since is None:
+            return None
+        return max(0, timezone.localdate().year - self.practising_since)
+
+    @property
+    def has_contact(self) -> bool:
+        return bool(self.phone or self.email or self.website)
+
+    def clean(self):
+        errors = {}
+        today = timezone.localdate()
+        if self.practising_since and self.practising_since > today.year:
+            errors["practising_since"] = "This year has not happened yet."
+        if self.accepting_confirmed_on and self.accepting_confirmed_on > today:
+            errors["accepting_confirmed_on"] = "This date is in the future."
+        if self.status == self.Status.PUBLISHED and not self.has_contact:
+            errors["phone"] = (
+                "A published listing needs a way to be contacted: a phone number, an email or a website."
+            )
+        if errors:
+            raise ValidationError(errors)
+        # Rules about rows in other tables can only be checked once they are saved.
+        if self.status == self.Status.PUBLISHED and self.pk:
+            problems = self.publication_problems()
+            if problems:
+                raise ValidationError(problems)
+
+    def publication_problems(self) -> list[str]:
+        """What stops this saved listing from being shown to the public, in words staff can act on."""
+        problems = []
+        if not self.has_contact:
+            problems.append("it needs a phone number, an email or a website")
+        services = list(self.services.select_related("support_type").prefetch_related("locations"))
+        if not services:
+            problems.append("it needs at least one service")
+        for service in services:
+            if service.offers_in_person and not service.locations.all():
+                problems.append(f"the in-person service “{service}” needs a location")
+            if service.support_type.is_group and service.group_weekday is None:
+                problems.append(f"the group “{service}” needs a meeting day")
+        return problems
+
+
+@reversion.register()
+class Qualification(models.Model):
+    class Kind(models.TextChoices):
+        DEGREE = "degree", "Degree"
+        LICENCE = "licence", "Licence or registration"
+        CERTIFICATION = "certification", "Certification"
+        MEMBERSHIP = "membership", "Professional membership"
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="qualifications")
+    kind = models.CharField(max_length=20, choices=Kind)
+    title = models.CharField(max_length=200)
+    issuer = models.CharField("issuing body", max_length=200, blank=True)
+    number = models.CharField("registration number", max_length=60, blank=True)
+    region = models.CharField(max_length=100, blank=True, help_text="Where a licence applies.")
+    year = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(EARLIEST_YEAR)]
+    )
+    verified_on = models.DateField(
+        null=True, blank=True, help_text="When staff checked it with the issuing body."
+    )
+
+    class Meta:
+        ordering = ["kind", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(year__isnull=True) | Q(year__gte=EARLIEST_YEAR),
+                name="qualification_year_plausible",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["degree", "licence", "certification", "membership"]),
+                name="qualification_kind_known",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def clean(self):
+        today = timezone.localdate()
+        if self.year and self.year > today.year:
+            raise ValidationError({"year": "This year has not happened yet."})
+        if self.verified_on and self.verified_on > today:
+            raise ValidationError({"verified_on": "This date is in the future."})
+
+
+@reversion.register()
+class Location(models.Model):
+    """A place a provider sees people [HSDS location + address]."""
+
+    class AddressShown(models.TextChoices):
+        FULL = "full", "Full address"
+        TOWN = "town", "Only the town and the first part of the postcode"
+
+    class WheelchairAccess(models.TextChoices):
+        UNKNOWN = "unknown", "Not known"
+        FULL = "full", "Step-free throughout"
+        PARTIAL = "partial", "Partly accessible"
+        NONE = "none", "Not accessible"
+
+    class ConfirmedBy(models.TextChoices):
+        PROVIDER = "provider", "The provider"
+        STAFF = "staff", "Directory staff"
+        VISITOR = "visitor", "A visitor's report"
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="locations")
+    name = models.CharField(max_length=120, blank=True, help_text="e.g. “Headingley practice”.")
+    address_line1 = models.CharField(max_length=200)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    town = models.CharField(max_length=100)
+    region = models.CharField(max_length=100, blank=True)
+    postcode = models.CharField(max_length=12)
+    country = models.CharField(max_length=2, default="GB", help_text="ISO 3166 country code.")
+    address_shown = models.CharField(
+        "address shown to the public", max_length=8, choices=AddressShown, default=AddressShown.TOWN
+    )
+    latitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    longitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
+    wheelchair_access = models.CharField(
+        max_length=10, choices=WheelchairAccess, default=WheelchairAccess.UNKNOWN
+    )
+    wheelchair_access_confirmed_by = models.CharField(
+        max_length=10, choices=ConfirmedBy, blank=True
+    )
+    accessibility_notes = models.CharField(max_length=300, blank=True)
+    opening_hours = models.CharField(
+        max_length=300, blank=True, help_text="As people should read it, e.g. “Mon–Thu 9:00–20:00”."
+    )
+    opens_evenings = models.BooleanField("open evenings (after 6 pm)", default=False)
+    opens_weekends = models.BooleanField("open at weekends", default=False)
+
+    class Meta:
+        ordering = ["town", "name"]
+        indexes = [models.Index(fields=["latitude", "longitude"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="location_latitude_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="location_longitude_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="location_coordinates_both_or_neither",
+            ),
+            models.CheckConstraint(
+                condition=Q(wheelchair_access="unknown") | ~Q(wheelchair_access_confirmed_by=""),
+                name="location_wheelchair_access_confirmed",
+                violation_error_message="Say who confirmed the wheelchair access.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name or f"{self.address_line1}, {self.town}"
+
+    @property
+    def postcode_district(self) -> str:
+        """The outward part of a UK-style postcode ("LS6" of "LS6 3AB")."""
+        return self.postcode.split()[0] if self.postcode else ""
+
+    @property
+    def public_address(self) -> str:
+        if self.address_shown == self.AddressShown.FULL:
+            parts = [self.address_line1, self.address_line2, self.town, self.postcode]
+        else:
+            parts = [self.town, self.postcode_district]
+        return ", ".join(part for part in parts if part)
+
+    def clean(self):
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValidationError("Give both latitude and longitude, or neither.")
+        if (
+            self.wheelchair_access != self.WheelchairAccess.UNKNOWN
+            and not self.wheelchair_access_confirmed_by
+        ):
+            raise ValidationError(
+                {"wheelchair_access_confirmed_by": "Say who confirmed the wheelchair access."}
+            )
+
+
+@reversion.register()
+class Service(models.Model):
+    """Something a provider offers: a type of support, how, for whom, where and at what cost.
+
+    [HSDS service + service_at_location + cost_option + schedule]
+    """
+
+    class Term(models.TextChoices):
+        SHORT = "short", "Short-term (up to about 12 sessions)"
+        LONG = "long", "Long-term / open-ended"
+        EITHER = "either", "Short or long term"
+
+    class Frequency(models.TextChoices):
+        WEEKLY = "weekly", "Every week"
+        FORTNIGHTLY = "fortnightly", "Every two weeks"
+        MONTHLY = "monthly", "Once a month"
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="services")
+    support_type = models.ForeignKey(SupportType, on_delete=models.PROTECT, related_name="services")
+    name = models.CharField(
+        max_length=200, blank=True, help_text="Optional, e.g. “Grief and loss group”."
+    )
+    description = models.TextField(blank=True)
+    approaches = models.ManyToManyField(Approach, blank=True, related_name="services")
+    concerns = models.ManyToManyField(Concern, blank=True, related_name="services")
+    term = models.CharField(max_length=8, choices=Term, default=Term.EITHER)
+
+    offers_in_person = models.BooleanField("in person", default=True)
+    offers_online = models.BooleanField("online (video)", default=False)
+    offers_phone = models.BooleanField("by phone", default=False)
+
+    for_individuals = models.BooleanField("individuals", default=True)
+    for_couples = models.BooleanField("couples", default=False)
+    for_families = models.BooleanField("families", default=False)
+    for_groups = models.BooleanField("groups", default=False)
+    age_groups = models.ManyToManyField(AgeGroup, blank=True, related_name="services")
+
+    fee_min = models.DecimalField(
+        "lowest fee per session",
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    fee_max = models.DecimalField(
+        "highest fee per session",
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    currency = models.CharField(max_length=3, default="GBP", help_text="ISO 4217 code.")
+    sliding_scale = models.BooleanField("fees on a sliding scale", default=False)
+    is_free = models.BooleanField("free of charge", default=False)
+    accepts_insurance = models.BooleanField("accepts health insurance", default=False)
+    insurers = models.CharField(max_length=300, blank=True, help_text="Which insurers, if known.")
+
+    locations = models.ManyToManyField(
+        Location, blank=True, related_name="services", help_text="Where it is offered in person."
+    )
+
+    group_weekday = models.PositiveSmallIntegerField(
+        "meets on", choices=Weekday, null=True, blank=True
+    )
+    group_start_time = models.TimeField("starts at", null=True, blank=True)
+    group_end_time = models.TimeField("ends at", null=True, blank=True)
+    group_frequency = models.CharField("meets", max_length=12, choices=Frequency, blank=True)
+    group_starts_on = models.DateField(
+        "first meeting",
+        null=True,
+        blank=True,
+        help_text="A date it met or will meet; fortnightly and monthly meetings count from it.",
+    )
+    group_facilitator = models.CharField("facilitated by", max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["support_type__name", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(fee_min__isnull=True) | Q(fee_min__gte=0),
+                name="service_fee_min_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(fee_max__isnull=True) | Q(fee_max__gte=0),
+                name="service_fee_max_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(fee_min__isnull=True)
+                | Q(fee_max__isnull=True)
+                | Q(fee_min__lte=models.F("fee_max")),
+                name="service_fee_min_not_above_max",
+                violation_error_message="The lowest fee cannot be above the highest.",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_free=False)
+                | (Q(fee_min__isnull=True) | Q(fee_min=0))
+                & (Q(fee_max__isnull=True) | Q(fee_max=0)),
+                name="service_free_has_no_fee",
+                violation_error_message="A free service cannot have a fee.",
+            ),
+            models.CheckConstraint(
+                condition=Q(offers_in_person=True) | Q(offers_online=True) | Q(offers_phone=True),
+                name="service_has_a_format",
+                violation_error_message="Choose at least one of in person, online or by phone.",
+            ),
+            models.CheckConstraint(
+                condition=Q(group_weekday__isnull=True)
+                | Q(group_weekday__gte=0, group_weekday__lte=6),
+                name="service_group_weekday_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(group_start_time__isnull=True)
+                | Q(group_end_time__isnull=True)
+                | Q(group_start_time__lt=models.F("group_end_time")),
+                name="service_group_starts_before_it_ends",
+                violation_error_message="A group must start before it ends.",
+            ),
+            models.CheckConstraint(
+                condition=Q(group_frequency__in=["", "weekly", "fortnightly", "monthly"]),
+                name="service_group_frequency_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"), name="service_currency_is_iso_code"
+            ),
+        ]
+
+    def __str__(self):
+        if self.name:
+            return self.name
+        return self.support_type.name if self.support_type_id else "Service"
+
+    @property
+    def formats(self) -> list[str]:
+        names = []
+        if self.offers_in_person:
+            names.append("in person")
+        if self.offers_online:
+            names.append("online")
+        if self.offers_phone:
+            names.append("phone")
+        return names
+
+    @property
+    def clients(self) -> list[str]:
+        return [
+            label
+            for label, offered in [
+                ("individuals", self.for_individuals),
+                ("couples", self.for_couples),
+                ("families", self.for_families),
+                ("groups", self.for_groups),
+            ]
+            if offered
+        ]
+
+    def clean(self):
+        errors = {}
+        if self.is_free and (self.fee_min or self.fee_max):
+            errors["is_free"] = "A free service cannot have a fee; clear the fees or untick “free”."
+        if self.fee_min is not None and self.fee_max is not None and self.fee_min > self.fee_max:
+            errors["fee_max"] = "The highest fee cannot be below the lowest."
+        if not (self.offers_in_person or self.offers_online or self.offers_phone):
+            errors["offers_in_person"] = "Choose at least one of in person, online or by phone."
+        if self.support_type_id and self.support_type.is_group:
+            if self.group_weekday is None:
+                errors["group_weekday"] = "A group needs the day it meets."
+            if not self.group_frequency:
+                errors["group_frequency"] = "A group needs how often it meets."
+        if (
+            self.group_start_time
+            and self.group_end_time
+            and self.group_start_time >= self.group_end_time
+        ):
+            errors["group_end_time"] = "A group must start before it ends."
+        if errors:
+            raise ValidationError(errors)
+
+    def next_meeting(self, today: datetime.date | None = None) -> datetime.date | None:
+        """The next date the group meets, today included; None if it has no schedule."""
+        if self.group_weekday is None:
+            return None
+        today = today or timezone.localdate()
+        anchor = self.group_starts_on
+        if anchor and anchor.weekday() != self.group_weekday:
+            anchor = None  # a contradictory anchor is ignored rather than trusted
+        if anchor and anchor >= today:
+            return anchor
+        if self.group_frequency == self.Frequency.FORTNIGHTLY and anchor:
+            fortnights = -(-(today - anchor).days // 14)
+            return anchor + datetime.timedelta(days=14 * fortnights)
+        if self.group_frequency == self.Frequency.MONTHLY and anchor:
+            # "The second Tuesday of the month": same weekday, same week of the month.
+            week = (anchor.day - 1) // 7
+            year, month = today.year, today.month
+            while True:
+                first = datetime.date(year, month, 1)
+                day = first + datetime.timedelta(
+                    days=(self.group_weekday - first.weekday()) % 7 + 7 * week
+                )
+                if day.month == month and day >= today:
+                    return day
+                year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return today + datetime.timedelta(days=(self.group_weekday - today.weekday()) % 7)
