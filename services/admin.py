@@ -65,7 +65,9 @@ class SupportTypeFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value():
             # EXISTS, not a join: no duplicate rows and no DISTINCT over the whole list.
-            offers = Service.objects.filter(provider=OuterRef("pk"), support_type__slug=self.value())
+            offers = Service.objects.filter(
+                provider=OuterRef("pk"), support_type__slug=self.value()
+            )
             return queryset.filter(Exists(offers))
         return queryset
 
@@ -90,7 +92,9 @@ class VerificationAgeFilter(admin.SimpleListFilter):
             case "6m":
                 return queryset.filter(last_verified__gte=six_months_ago)
             case "12m":
-                return queryset.filter(last_verified__gte=a_year_ago, last_verified__lt=six_months_ago)
+                return queryset.filter(
+                    last_verified__gte=a_year_ago, last_verified__lt=six_months_ago
+                )
             case "stale":
                 return queryset.filter(last_verified__lt=a_year_ago)
             case "never":
@@ -104,7 +108,9 @@ class ServiceInlineFormSet(BaseInlineFormSet):
         if self.instance.status != Provider.Status.PUBLISHED:
             return
         # An untouched extra form has empty cleaned_data.
-        kept = [form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
+        kept = [
+            form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
         if not kept:
             raise ValidationError(
                 "A published listing needs at least one service. Add one, or unpublish the listing first."
@@ -121,7 +127,18 @@ class LocationInline(admin.StackedInline):
     model = Location
     extra = 0
     fieldsets = [
-        (None, {"fields": ["name", ("address_line1", "address_line2"), ("town", "region"), ("postcode", "country"), "address_shown"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    ("address_line1", "address_line2"),
+                    ("town", "region"),
+                    ("postcode", "country"),
+                    "address_shown",
+                ]
+            },
+        ),
         ("Map position", {"fields": [("latitude", "longitude")]}),
         (
             "Access and hours",
@@ -143,9 +160,31 @@ class ServiceInline(admin.StackedInline):
     extra = 0
     autocomplete_fields = ["support_type", "approaches", "concerns", "age_groups"]
     fieldsets = [
-        (None, {"fields": [("support_type", "name"), "description", "term", "approaches", "concerns"]}),
-        ("How and for whom", {"fields": [("offers_in_person", "offers_online", "offers_phone"), ("for_individuals", "for_couples", "for_families", "for_groups"), "age_groups", "locations"]}),
-        ("Fees", {"fields": [("fee_min", "fee_max", "currency"), ("sliding_scale", "is_free"), ("accepts_insurance", "insurers")]}),
+        (
+            None,
+            {"fields": [("support_type", "name"), "description", "term", "approaches", "concerns"]},
+        ),
+        (
+            "How and for whom",
+            {
+                "fields": [
+                    ("offers_in_person", "offers_online", "offers_phone"),
+                    ("for_individuals", "for_couples", "for_families", "for_groups"),
+                    "age_groups",
+                    "locations",
+                ]
+            },
+        ),
+        (
+            "Fees",
+            {
+                "fields": [
+                    ("fee_min", "fee_max", "currency"),
+                    ("sliding_scale", "is_free"),
+                    ("accepts_insurance", "insurers"),
+                ]
+            },
+        ),
         (
             "Group schedule",
             {
@@ -161,17 +200,42 @@ class ServiceInline(admin.StackedInline):
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "locations":
-            # Only this listing's own saved places can be chosen.
-            provider_id = request.resolver_match.kwargs.get("object_id")
-            kwargs["queryset"] = Location.objects.filter(provider_id=provider_id) if provider_id else Location.objects.none()
-            kwargs["help_text"] = "Where it is offered in person. A location added just now can be chosen after saving."
+            kwargs["queryset"] = Location.objects.none()  # narrowed to the listing's in get_formset
+            kwargs["help_text"] = (
+                "Where it is offered in person. A location added just now can be chosen after saving."
+            )
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        # Only this listing's own saved places can be chosen. Use the listing the view
+        # loaded, not the URL: django-reversion's history pages have no object_id kwarg.
+        if "locations" in formset.form.base_fields:
+            formset.form.base_fields["locations"].queryset = (
+                Location.objects.filter(provider=obj)
+                if obj is not None and obj.pk
+                else Location.objects.none()
+            )
+        return formset
 
 
 @admin.register(Provider)
 class ProviderAdmin(VersionAdmin):
-    list_display = ["name", "kind", "status", "accepting_new_clients", "last_verified", "public_page"]
-    list_filter = ["status", SupportTypeFilter, VerificationAgeFilter, "accepting_new_clients", "kind"]
+    list_display = [
+        "name",
+        "kind",
+        "status",
+        "accepting_new_clients",
+        "last_verified",
+        "public_page",
+    ]
+    list_filter = [
+        "status",
+        SupportTypeFilter,
+        VerificationAgeFilter,
+        "accepting_new_clients",
+        "kind",
+    ]
     search_fields = ["name", "=slug", "email"]
     list_per_page = 50
     paginator = LargeTablePaginator
@@ -179,12 +243,32 @@ class ProviderAdmin(VersionAdmin):
     show_full_result_count = False
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["gender", "languages", "communities"]
-    readonly_fields = ["status", "status_changed_at", "status_changed_by", "last_verified", "last_verified_by", "created_at", "updated_at", "public_page"]
+    readonly_fields = [
+        "status",
+        "status_changed_at",
+        "status_changed_by",
+        "last_verified",
+        "last_verified_by",
+        "created_at",
+        "updated_at",
+        "public_page",
+    ]
     inlines = [QualificationInline, LocationInline, ServiceInline]
     actions = ["publish", "unpublish", "archive", "mark_verified"]
     fieldsets = [
         (None, {"fields": [("name", "slug"), "kind", "statement"]}),
-        ("Getting to know them", {"fields": [("pronouns", "gender"), "practising_since", "languages", "communities", "offers_free_consultation"]}),
+        (
+            "Getting to know them",
+            {
+                "fields": [
+                    ("pronouns", "gender"),
+                    "practising_since",
+                    "languages",
+                    "communities",
+                    "offers_free_consultation",
+                ]
+            },
+        ),
         ("Availability", {"fields": [("accepting_new_clients", "accepting_confirmed_on")]}),
         ("Contact", {"fields": [("phone", "email"), "website"]}),
         (
@@ -225,7 +309,9 @@ class ProviderAdmin(VersionAdmin):
             self.log_change(request, provider, done.capitalize())
             changed += 1
         if changed:
-            self.message_user(request, f"{changed} listing{'s' if changed != 1 else ''} {done}.", messages.SUCCESS)
+            self.message_user(
+                request, f"{changed} listing{'s' if changed != 1 else ''} {done}.", messages.SUCCESS
+            )
         for message in refused:
             self.message_user(request, message, messages.ERROR)
 
@@ -233,7 +319,9 @@ class ProviderAdmin(VersionAdmin):
     def publish(self, request, queryset):
         self._apply(request, queryset, listings.provider_publish, "published")
 
-    @admin.action(description="Unpublish selected listings (back to draft)", permissions=["publish"])
+    @admin.action(
+        description="Unpublish selected listings (back to draft)", permissions=["publish"]
+    )
     def unpublish(self, request, queryset):
         self._apply(request, queryset, listings.provider_unpublish, "unpublished")
 
@@ -261,7 +349,9 @@ class ProviderAdmin(VersionAdmin):
                 listings.provider_publish(provider=provider, by=request.user)
             except ValidationError as error:
                 # The edits are saved as they were; only the publishing is refused.
-                self.message_user(request, " ".join(error.messages) + " Your changes were saved.", messages.ERROR)
+                self.message_user(
+                    request, " ".join(error.messages) + " Your changes were saved.", messages.ERROR
+                )
             else:
                 self.log_change(request, provider, "Published")
                 self.message_user(request, f"“{provider}” is published.", messages.SUCCESS)
@@ -274,7 +364,9 @@ class ProviderAdmin(VersionAdmin):
         return HttpResponseRedirect(reverse("admin:services_provider_change", args=[provider.pk]))
 
     def response_add(self, request, obj, post_url_continue=None):
-        return self._after_save(request, obj) or super().response_add(request, obj, post_url_continue)
+        return self._after_save(request, obj) or super().response_add(
+            request, obj, post_url_continue
+        )
 
     def response_change(self, request, obj):
         return self._after_save(request, obj) or super().response_change(request, obj)

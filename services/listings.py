@@ -18,6 +18,14 @@ def _record(*, provider: Provider, by, comment: str, fields: list[str]) -> Provi
     return provider
 
 
+def _locked(provider: Provider) -> Provider:
+    """The listing as saved, locked until the transaction ends.
+
+    The revision stores the whole object, so it must not be a caller's stale copy.
+    """
+    return Provider.objects.select_for_update().get(pk=provider.pk)
+
+
 def _set_status(*, provider: Provider, status: str, by) -> None:
     provider.status = status
     provider.status_changed_at = timezone.now()
@@ -30,7 +38,7 @@ def provider_publish(*, provider: Provider, by) -> Provider:
 
     Raises ValidationError naming what is missing; the listing is left unchanged.
     """
-    provider = Provider.objects.select_for_update().get(pk=provider.pk)
+    provider = _locked(provider)
     problems = provider.publication_problems()
     if problems:
         raise ValidationError(f"“{provider}” cannot be published yet: " + "; ".join(problems) + ".")
@@ -47,6 +55,7 @@ def provider_publish(*, provider: Provider, by) -> Provider:
 @transaction.atomic
 def provider_unpublish(*, provider: Provider, by) -> Provider:
     """Take the listing off the public site and back to draft."""
+    provider = _locked(provider)
     _set_status(provider=provider, status=Provider.Status.DRAFT, by=by)
     return _record(
         provider=provider,
@@ -59,6 +68,7 @@ def provider_unpublish(*, provider: Provider, by) -> Provider:
 @transaction.atomic
 def provider_archive(*, provider: Provider, by) -> Provider:
     """Retire a listing (closed, retired, moved away) without deleting its history."""
+    provider = _locked(provider)
     _set_status(provider=provider, status=Provider.Status.ARCHIVED, by=by)
     return _record(
         provider=provider,
@@ -71,6 +81,7 @@ def provider_archive(*, provider: Provider, by) -> Provider:
 @transaction.atomic
 def provider_mark_verified(*, provider: Provider, by) -> Provider:
     """Record that staff checked the listing today."""
+    provider = _locked(provider)
     provider.last_verified = timezone.localdate()
     provider.last_verified_by = by
     return _record(

@@ -14,7 +14,9 @@ def home(request):
     )
     concerns = Concern.objects.filter(is_common=True)
     recently_verified = (
-        Provider.objects.published().exclude(last_verified=None).order_by("-last_verified", "name")[:12]
+        Provider.objects.published()
+        .exclude(last_verified=None)
+        .order_by("-last_verified", "name")[:12]
     )
     return render(
         request,
@@ -46,7 +48,9 @@ def provider_detail(request, slug):
         {concern for service in provider.services.all() for concern in service.concerns.all()},
         key=lambda concern: concern.name,
     )
-    return render(request, "services/provider_detail.html", {"provider": provider, "concerns": concerns})
+    return render(
+        request, "services/provider_detail.html", {"provider": provider, "concerns": concerns}
+    )
 
 
 def healthz(request):

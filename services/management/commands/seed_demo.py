@@ -1,0 +1,469 @@
+"""Generate realistic, varied demo listings, deterministically, with bulk inserts."""
+
+import datetime
+import random
+import time
+from decimal import Decimal
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from services import demo_data as data
+from services.models import (
+    AgeGroup,
+    Approach,
+    Community,
+    Concern,
+    Gender,
+    Language,
+    Location,
+    Provider,
+    Qualification,
+    Service,
+    SupportType,
+)
+
+INSIDE_POSTCODE_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
+QUALIFICATION_COLUMNS = [
+    "provider_id",
+    "kind",
+    "title",
+    "issuer",
+    "number",
+    "region",
+    "year",
+    "verified_on",
+]
+
+
+def insert_rows(model, columns: list[str], rows: list[tuple]) -> None:
+    """Insert plain rows fast: COPY on PostgreSQL, executemany elsewhere."""
+    if not rows:
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    column_list = ", ".join(connection.ops.quote_name(column) for column in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            placeholders = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({column_list}) VALUES ({placeholders})", rows)
+
+
+class Command(BaseCommand):
+    help = "Add N generated providers (with qualifications, locations and services) for demos and benchmarks."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--providers", type=int, default=300, help="How many providers to add (default 300)."
+        )
+        parser.add_argument(
+            "--seed", type=int, default=1, help="The same seed gives the same listings."
+        )
+        parser.add_argument("--batch-size", type=int, default=2000)
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing if there are providers already (for `make run`).",
+        )
+
+    def handle(self, *args, providers, seed, batch_size, if_empty, **options):
+        if providers < 0 or batch_size < 1:
+            raise CommandError("--providers must be 0 or more and --batch-size at least 1.")
+        if if_empty and Provider.objects.exists():
+            self.stdout.write("Demo data: providers already exist, nothing added.")
+            return
+        if not SupportType.objects.exists():
+            call_command("loaddata", "taxonomies", verbosity=0)
+        generator = ListingGenerator(
+            seed=seed, taken_slugs=set(Provider.objects.values_list("slug", flat=True))
+        )
+        started = time.monotonic()
+        made = 0
+        while made < providers:
+            size = min(batch_size, providers - made)
+            with transaction.atomic():
+                generator.insert_batch(size)
+            made += size
+            self.stdout.write(
+                f"  {made:,}/{providers:,} providers ({time.monotonic() - started:.1f} s)"
+            )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Added {providers:,} demo providers in {time.monotonic() - started:.1f} s."
+            )
+        )
+
+
+class ListingGenerator:
+    """Makes provider plans from a seeded random stream and writes them in bulk."""
+
+    def __init__(self, *, seed: int, taken_slugs: set[str]):
+        self.random = random.Random(seed)
+        self.today = timezone.localdate()
+        self.taken_slugs = taken_slugs
+        self.support_types = {t.slug: t for t in SupportType.objects.all()}
+        self.approaches = dict(Approach.objects.values_list("slug", "pk"))
+        self.concerns = dict(Concern.objects.values_list("slug", "pk"))
+        self.languages = dict(Language.objects.values_list("slug", "pk"))
+        self.communities = list(Community.objects.values_list("pk", flat=True))
+        self.age_groups = dict(AgeGroup.objects.values_list("slug", "pk"))
+        self.genders = dict(Gender.objects.values_list("name", "pk"))
+        self.town_weights = [town[-1] for town in data.TOWNS]
+        self.extra_languages = list(data.LANGUAGE_WEIGHTS)
+        self.language_weights = list(data.LANGUAGE_WEIGHTS.values())
+        self.through = {
+            "languages": Provider.languages.through,
+            "communities": Provider.communities.through,
+            "approaches": Service.approaches.through,
+            "concerns": Service.concerns.through,
+            "age_groups": Service.age_groups.through,
+            "locations": Service.locations.through,
+        }
+
+    # Writing
+
+    def insert_batch(self, size: int) -> None:
+        plans = [self.plan_provider() for _ in range(size)]
+        # Rows that need their new keys go through bulk_create; the rest (most
+        # of the volume) are plain tuples written by insert_rows().
+        providers = Provider.objects.bulk_create([plan["provider"] for plan in plans])
+        # The services link to these same objects, which now carry their keys.
+        Location.objects.bulk_create(
+            [
+                location
+                for provider, plan in zip(providers, plans, strict=True)
+                for location in self.owned(plan["locations"], provider)
+            ]
+        )
+        services = Service.objects.bulk_create(
+            [
+                service
+                for provider, plan in zip(providers, plans, strict=True)
+                for service in self.owned(plan["services"], provider)
+            ]
+        )
+        rows = {
+            name: []
+            for name in (
+                "qualifications",
+                "languages",
+                "communities",
+                "approaches",
+                "concerns",
+                "age_groups",
+                "locations",
+            )
+        }
+        for provider, plan in zip(providers, plans, strict=True):
+            rows["qualifications"] += [(provider.pk, *values) for values in plan["qualifications"]]
+            rows["languages"] += [(provider.pk, pk) for pk in plan["languages"]]
+            rows["communities"] += [(provider.pk, pk) for pk in plan["communities"]]
+        for service in services:
+            for name in ("approaches", "concerns", "age_groups"):
+                rows[name] += [(service.pk, pk) for pk in service._demo_links[name]]
+            rows["locations"] += [
+                (service.pk, location.pk) for location in service._demo_links["locations"]
+            ]
+        insert_rows(Qualification, QUALIFICATION_COLUMNS, rows.pop("qualifications"))
+        owners = {"languages": Provider, "communities": Provider}
+        for name, values in rows.items():
+            through = getattr(owners.get(name, Service), name).through
+            insert_rows(through, [field.column for field in through._meta.fields[1:]], values)
+
+    @staticmethod
+    def owned(objects, provider):
+        for obj in objects:
+            obj.provider_id = provider.pk
+            yield obj
+
+    # Planning one provider
+
+    def plan_provider(self) -> dict:
+        r = self.random
+        is_organisation = r.random() < 0.2
+        town = r.choices(data.TOWNS, weights=self.town_weights)[0]
+        if is_organisation:
+            name = r.choice(data.ORGANISATION_PATTERNS).format(town=town[0])
+            gender_name, pronouns = None, ""
+            type_slugs = self.organisation_support_types()
+        else:
+            gender_name = r.choices(
+                ["Woman", "Man", "Non-binary", "Genderqueer", "Genderfluid", "Agender", None],
+                weights=[58, 27, 5, 1, 1, 1, 7],
+            )[0]
+            given = r.choice(data.FIRST_NAMES.get(gender_name) or data.FIRST_NAMES["neutral"])
+            name = f"{given} {r.choice(data.SURNAMES)}"
+            pronouns = data.PRONOUNS.get(gender_name, "") if r.random() < 0.8 else ""
+            type_slugs = self.individual_support_types()
+
+        status = r.choices(["published", "draft", "archived"], weights=[90, 7, 3])[0]
+        practising_since = self.today.year - int(r.triangular(1, 38, 9))
+        provider = Provider(
+            kind="organisation" if is_organisation else "individual",
+            name=name,
+            slug=self.unique_slug(name, town[0]),
+            pronouns=pronouns,
+            gender_id=self.genders.get(gender_name),
+            practising_since=practising_since,
+            offers_free_consultation=r.random() < 0.55,
+            accepting_new_clients=r.random() < 0.75,
+            accepting_confirmed_on=self.days_ago(r.randint(0, 240)),
+            phone=f"07700 900{r.randint(0, 999):03d}",  # Ofcom's range reserved for drama
+            email=f"hello@{slugify(name)}.example.org",
+            website=f"https://{slugify(name)}.example.org" if r.random() < 0.7 else "",
+            status=status,
+            last_verified=self.last_verified(status),
+        )
+        if provider.last_verified:
+            provider.status_changed_at = timezone.now() - datetime.timedelta(days=r.randint(0, 900))
+
+        locations = self.plan_locations(town, is_organisation, type_slugs)
+        services = [self.plan_service(slug, locations, is_organisation) for slug in type_slugs]
+        main_type = type_slugs[0]
+        concern_names = [c for s in services for c in s._demo_concern_slugs][:3]
+        provider.statement = self.statement(is_organisation, concern_names, services[0], main_type)
+        return {
+            "provider": provider,
+            "qualifications": self.plan_qualifications(
+                type_slugs, practising_since, is_organisation
+            ),
+            "locations": locations,
+            "services": services,
+            "languages": self.plan_languages(),
+            "communities": r.sample(
+                self.communities, k=r.choices([0, 1, 2], weights=[55, 35, 10])[0]
+            ),
+        }
+
+    def individual_support_types(self) -> list[str]:
+        r = self.random
+        main = r.choices(
+            ["counselling", "psychotherapy", "art-therapy", "play-therapy"],
+            weights=[40, 36, 13, 11],
+        )[0]
+        types = [main]
+        if main in ("counselling", "psychotherapy") and r.random() < 0.08:
+            types.append("support-groups")  # some practitioners also run a group
+        return types
+
+    def organisation_support_types(self) -> list[str]:
+        r = self.random
+        types = ["support-groups"] if r.random() < 0.6 else []
+        types += r.sample(
+            ["counselling", "psychotherapy", "art-therapy", "play-therapy"],
+            k=r.randint(0 if types else 1, 2),
+        )
+        return types
+
+    def plan_locations(self, town, is_organisation: bool, type_slugs: list[str]) -> list[Location]:
+        r = self.random
+        online_only = not is_organisation and "play-therapy" not in type_slugs and r.random() < 0.15
+        if online_only:
+            return []
+        count = 2 if is_organisation and r.random() < 0.3 else 1
+        locations = []
+        for _ in range(count):
+            name, region, lat, lng, area, highest, _weight = town
+            access = r.choices(["full", "partial", "none", "unknown"], weights=[45, 20, 10, 25])[0]
+            district = f"{area}{r.randint(1, highest)}"
+            evenings = r.random() < 0.45
+            locations.append(
+                Location(
+                    name=r.choice(data.BUILDINGS),
+                    address_line1=f"{r.randint(1, 240)} {r.choice(data.STREETS)}",
+                    town=name,
+                    region=region,
+                    postcode=f"{district} {r.randint(1, 9)}{r.choice(INSIDE_POSTCODE_LETTERS)}{r.choice(INSIDE_POSTCODE_LETTERS)}",
+                    address_shown="full" if is_organisation or r.random() < 0.35 else "town",
+                    # Spread listings over about 4 km around the town centre.
+                    latitude=round(lat + r.uniform(-0.035, 0.035), 6),
+                    longitude=round(lng + r.uniform(-0.055, 0.055), 6),
+                    wheelchair_access=access,
+                    wheelchair_access_confirmed_by=""
+                    if access == "unknown"
+                    else r.choice(["provider", "provider", "staff", "visitor"]),
+                    opening_hours="Mon–Fri 9:00–20:00" if evenings else "Mon–Fri 9:00–17:00",
+                    opens_evenings=evenings,
+                    opens_weekends=r.random() < 0.2,
+                )
+            )
+        return locations
+
+    def plan_service(
+        self, type_slug: str, locations: list[Location], is_organisation: bool
+    ) -> Service:
+        r = self.random
+        profile = data.SUPPORT_TYPE_PROFILES[type_slug]
+        support_type = self.support_types[type_slug]
+        concern_slugs = r.sample(
+            profile["concerns"], k=min(len(profile["concerns"]), r.randint(2, 6))
+        )
+        approach_slugs = r.sample(profile["approaches"], k=r.randint(1, 3))
+        in_person = bool(locations) and r.random() < 0.9
+        online = not in_person or r.random() < 0.6
+        service = Service(
+            support_type=support_type,
+            term=r.choice(["short", "long", "either"]),
+            offers_in_person=in_person,
+            offers_online=online,
+            offers_phone=type_slug in ("counselling", "psychotherapy") and r.random() < 0.3,
+            currency="GBP",
+        )
+        if type_slug == "play-therapy":
+            service.for_individuals, service.for_families = True, r.random() < 0.6
+            ages = ["children", "young-people"] if r.random() < 0.5 else ["children"]
+        elif type_slug == "support-groups":
+            service.for_individuals, service.for_groups = False, True
+            ages = ["adults", "older-adults"] if r.random() < 0.6 else ["young-people"]
+        else:
+            service.for_couples = r.random() < 0.25
+            service.for_families = r.random() < 0.12
+            ages = r.choice([["adults"], ["adults", "older-adults"], ["young-people", "adults"]])
+        self.plan_fees(service, profile["fees"], is_organisation, type_slug)
+        if support_type.is_group:
+            service.name = data.GROUP_NAMES.get(concern_slugs[0], "Peer support group")
+            self.plan_schedule(service)
+        service._demo_concern_slugs = concern_slugs
+        service._demo_links = {
+            "approaches": [self.approaches[s] for s in approach_slugs],
+            "concerns": [self.concerns[s] for s in concern_slugs],
+            "age_groups": [self.age_groups[s] for s in ages],
+            "locations": locations if in_person else [],
+        }
+        return service
+
+    def plan_fees(self, service: Service, fee_range, is_organisation: bool, type_slug: str) -> None:
+        r = self.random
+        low, high = fee_range
+        if type_slug == "support-groups" and r.random() < 0.65:
+            service.is_free = True
+            return
+        if is_organisation and r.random() < 0.15:
+            service.is_free = True
+            return
+        fee_min = r.randrange(low, high + 1, 5) if high > 10 else r.randint(max(low, 2), high)
+        spread = r.choice([0, 0, 10, 20, 30]) if high > 10 else 0
+        service.fee_min = Decimal(fee_min)
+        service.fee_max = Decimal(fee_min + spread)
+        service.sliding_scale = is_organisation or r.random() < 0.3
+        if type_slug in ("psychotherapy", "counselling") and r.random() < 0.25:
+            service.accepts_insurance = True
+            service.insurers = r.choice(
+                ["Bupa, AXA Health", "Aviva, Vitality", "Bupa", "WPA, Cigna"]
+            )
+
+    def plan_schedule(self, service: Service) -> None:
+        r = self.random
+        service.group_weekday = r.randint(0, 6)
+        start = r.choice([10, 13, 18, 18, 19, 19])
+        service.group_start_time = datetime.time(start, r.choice([0, 30]))
+        service.group_end_time = datetime.time(
+            start + r.choice([1, 2]), service.group_start_time.minute
+        )
+        service.group_frequency = r.choices(
+            ["weekly", "fortnightly", "monthly"], weights=[60, 25, 15]
+        )[0]
+        # An anchor on the right weekday, somewhere in the last few months.
+        anchor = self.days_ago(r.randint(0, 120))
+        service.group_starts_on = anchor - datetime.timedelta(
+            days=(anchor.weekday() - service.group_weekday) % 7
+        )
+        service.group_facilitator = (
+            f"{r.choice(data.FIRST_NAMES['neutral'])} {r.choice(data.SURNAMES)}"
+        )
+
+    def plan_qualifications(
+        self, type_slugs, practising_since: int, is_organisation: bool
+    ) -> list[tuple]:
+        r = self.random
+        profile = data.SUPPORT_TYPE_PROFILES[type_slugs[0]]
+        chosen = [r.choice(profile["degrees"]) + ("",)] if not is_organisation else []
+        chosen.append(r.choice(profile["licences"]))
+        if profile["extras"] and r.random() < 0.35:
+            chosen.append(r.choice(profile["extras"]))
+        qualifications = []
+        for kind, title, issuer, prefix in chosen:
+            year = (
+                min(self.today.year, practising_since + r.randint(-2, 6))
+                if kind != "degree"
+                else practising_since - r.randint(0, 2)
+            )
+            verified = r.random() < 0.6 and kind in ("licence", "membership")
+            qualifications.append(
+                (
+                    kind,
+                    title,
+                    issuer,
+                    f"{prefix}{r.randint(10000, 99999)}" if prefix else "",
+                    "United Kingdom" if kind == "licence" else "",
+                    max(year, 1960),
+                    self.days_ago(r.randint(10, 700)) if verified else None,
+                )
+            )
+        return qualifications
+
+    def plan_languages(self) -> list[int]:
+        r = self.random
+        slugs = ["english"]
+        extra = r.choices([0, 1, 2], weights=[72, 23, 5])[0]
+        while len(slugs) < extra + 1:
+            slug = r.choices(self.extra_languages, weights=self.language_weights)[0]
+            if slug not in slugs:
+                slugs.append(slug)
+        return [self.languages[s] for s in slugs]
+
+    def statement(
+        self, is_organisation: bool, concern_slugs, service: Service, type_slug: str
+    ) -> str:
+        r = self.random
+        opening = r.choice(
+            data.ORGANISATION_OPENINGS if is_organisation else data.STATEMENT_OPENINGS
+        )
+        concern_names = [self.concern_name(slug).lower() for slug in concern_slugs]
+        listed = (
+            f"{', '.join(concern_names[:-1])} and {concern_names[-1]}"
+            if len(concern_names) > 1
+            else concern_names[0]
+        )
+        focus = f"{'Much of our' if is_organisation else 'Much of my'} work is with {listed}."
+        type_name = self.support_types[type_slug].name.lower()
+        how = (
+            f"Our {type_name} is offered {' and '.join(service.formats)}."
+            if is_organisation
+            else f"I offer {type_name} {' and '.join(service.formats)}."
+        )
+        return " ".join([opening, focus, how, r.choice(data.STATEMENT_CLOSINGS)])
+
+    # Helpers
+
+    def concern_name(self, slug: str) -> str:
+        if not hasattr(self, "_concern_names"):
+            self._concern_names = dict(Concern.objects.values_list("slug", "name"))
+        return self._concern_names[slug]
+
+    def days_ago(self, days: int) -> datetime.date:
+        return self.today - datetime.timedelta(days=days)
+
+    def last_verified(self, status: str) -> datetime.date | None:
+        r = self.random
+        if status == "draft" or r.random() < 0.08:
+            return None
+        # Most listings were checked in the last year; about a quarter are stale.
+        return self.days_ago(r.randint(0, 365) if r.random() < 0.72 else r.randint(366, 1000))
+
+    def unique_slug(self, name: str, town: str) -> str:
+        base = slugify(name)
+        slug, n = base, 1
+        if slug in self.taken_slugs:
+            slug = base = f"{base}-{slugify(town)}"
+        while slug in self.taken_slugs:
+            n += 1
+            slug = f"{base}-{n}"
+        self.taken_slugs.add(slug)
+        return slug
