@@ -4,6 +4,7 @@ import datetime
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Exists, OuterRef
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
@@ -243,6 +244,8 @@ class ProviderAdmin(VersionAdmin):
     show_full_result_count = False
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["gender", "languages", "communities"]
+    # A website typed without a scheme is taken as https (Django 6's default).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     readonly_fields = [
         "status",
         "status_changed_at",

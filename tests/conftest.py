@@ -1,0 +1,382 @@
+"""Shared fixtures: factories for listings and users, the taxonomy fixture, no network."""
+
+import datetime
+import ipaddress
+import socket
+from decimal import Decimal
+from html.parser import HTMLParser
+from itertools import count
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Permission
+from django.core.management import call_command
+from django.utils.text import slugify
+
+from services.models import (
+    Approach,
+    Concern,
+    Location,
+    Provider,
+    Qualification,
+    Service,
+    SupportType,
+)
+
+# --------------------------------------------------------------------------- network
+
+
+def _is_local(address) -> bool:
+    if isinstance(address, str | bytes):  # a Unix socket path
+        return True
+    host = address[0]
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch):
+    """Refuse connections to anything but this machine (the local PostgreSQL is fine)."""
+    real_connect = socket.socket.connect
+
+    def guarded_connect(sock, address):
+        if not _is_local(address):
+            raise OSError(f"Network access is blocked in tests (tried {address!r}).")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+
+
+# --------------------------------------------------------------------------- taxonomies
+
+
+@pytest.fixture
+def taxonomies(db):
+    """The real vocabularies shipped in fixtures/taxonomies.json."""
+    call_command("loaddata", settings.BASE_DIR / "fixtures" / "taxonomies.json", verbosity=0)
+
+
+_sequence = count(1)
+
+
+@pytest.fixture
+def make_term(db):
+    """make_term(SupportType, "Counselling", is_group=False) -> a saved taxonomy term.
+
+    An existing term with the same slug is returned as it is, so tests can use the
+    names in fixtures/taxonomies.json with or without loading it.
+    """
+
+    def make(model, name, **fields):
+        slug = fields.pop("slug", slugify(name))
+        if model.__name__ == "Language":
+            fields.setdefault("code", slug[:12])
+        if model.__name__ == "AgeGroup":
+            fields.setdefault("min_age", 0)
+        term, _ = model.objects.get_or_create(slug=slug, defaults={"name": name, **fields})
+        return term
+
+    return make
+
+
+@pytest.fixture
+def counselling(make_term):
+    return make_term(SupportType, "Counselling", summary="Talking through a difficulty.")
+
+
+@pytest.fixture
+def support_group_type(make_term):
+    return make_term(SupportType, "Support groups", slug="support-groups", is_group=True)
+
+
+# --------------------------------------------------------------------------- listings
+
+
+@pytest.fixture
+def make_provider(db):
+    """make_provider(name=..., **fields) -> a saved draft provider with an email address.
+
+    Saved with .save(), not full_clean(): tests decide what is valid.
+    """
+
+    def make(name=None, **fields):
+        number = next(_sequence)
+        name = name or f"Provider {number}"
+        fields.setdefault("slug", f"{slugify(name)}-{number}")
+        fields.setdefault("email", f"hello{number}@example.org")
+        return Provider.objects.create(name=name, **fields)
+
+    return make
+
+
+@pytest.fixture
+def make_location(db):
+    def make(provider, **fields):
+        values = {
+            "name": "Headingley practice",
+            "address_line1": "12 Otley Road",
+            "town": "Leeds",
+            "postcode": "LS6 3AB",
+        }
+        values.update(fields)
+        return Location.objects.create(provider=provider, **values)
+
+    return make
+
+
+@pytest.fixture
+def make_service(db, make_term):
+    """make_service(provider, support_type=None, locations=(), **fields) -> a saved service."""
+
+    def make(provider, support_type=None, locations=(), **fields):
+        support_type = support_type or make_term(SupportType, "Counselling")
+        service = Service.objects.create(provider=provider, support_type=support_type, **fields)
+        if locations:
+            service.locations.set(locations)
+        return service
+
+    return make
+
+
+@pytest.fixture
+def make_qualification(db):
+    def make(provider, **fields):
+        values = {
+            "kind": Qualification.Kind.LICENCE,
+            "title": "Registered member",
+            "issuer": "BACP",
+            "year": 2010,
+        }
+        values.update(fields)
+        return Qualification.objects.create(provider=provider, **values)
+
+    return make
+
+
+@pytest.fixture
+def make_complete_provider(
+    make_provider, make_location, make_service, make_qualification, make_term
+):
+    """A draft listing that meets every rule for publication.
+
+    It has a contact (phone and email), a qualification, a location, and an
+    in-person counselling service offered at that location.
+    """
+
+    def make(name=None, **fields):
+        fields.setdefault("phone", "0113 496 0000")
+        fields.setdefault("practising_since", 2008)
+        provider = make_provider(name=name, **fields)
+        make_qualification(provider)
+        location = make_location(provider)
+        service = make_service(
+            provider,
+            support_type=make_term(SupportType, "Counselling"),
+            offers_in_person=True,
+            fee_min=Decimal("40"),
+            fee_max=Decimal("60"),
+        )
+        service.locations.set([location])
+        service.approaches.add(make_term(Approach, "Person-centred therapy"))
+        service.concerns.add(make_term(Concern, "Anxiety"))
+        return provider
+
+    return make
+
+
+@pytest.fixture
+def make_published_provider(make_complete_provider):
+    """A complete listing, published (directly, without the listings service)."""
+
+    def make(name=None, **fields):
+        provider = make_complete_provider(name=name, **fields)
+        provider.status = Provider.Status.PUBLISHED
+        provider.save(update_fields=["status"])
+        return provider
+
+    return make
+
+
+# --------------------------------------------------------------------------- users
+
+
+@pytest.fixture
+def staff_user(django_user_model):
+    return django_user_model.objects.create_superuser(
+        username="staff", email="staff@example.org", password="a-long-test-password"
+    )
+
+
+EDITOR_PERMISSIONS = [
+    *(
+        f"{action}_{model}"
+        for model in ("provider", "qualification", "location", "service")
+        for action in ("add", "change", "delete", "view")
+    ),
+    *(
+        f"view_{model}"
+        for model in (
+            "supporttype",
+            "approach",
+            "concern",
+            "language",
+            "community",
+            "agegroup",
+            "gender",
+        )
+    ),
+    "verify_provider",
+]
+
+
+@pytest.fixture
+def editor(django_user_model):
+    """Staff who edit listings and verify them, but may not publish them."""
+    user = django_user_model.objects.create_user(
+        username="editor", email="editor@example.org", password="a-long-test-password"
+    )
+    user.is_staff = True
+    user.save()
+    permissions = Permission.objects.filter(
+        content_type__app_label="services", codename__in=EDITOR_PERMISSIONS
+    )
+    assert permissions.count() == len(EDITOR_PERMISSIONS)
+    user.user_permissions.set(permissions)
+    return user
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
+def editor_client(client, editor):
+    client.force_login(editor)
+    return client
+
+
+# --------------------------------------------------------------------------- dates
+
+
+@pytest.fixture
+def days_ago():
+    from django.utils import timezone
+
+    def ago(days: int) -> datetime.date:
+        return timezone.localdate() - datetime.timedelta(days=days)
+
+    return ago
+
+
+# --------------------------------------------------------------------------- HTML forms
+
+
+class _FormParser(HTMLParser):
+    """Collects what a browser would submit from each <form>, keyed by the form's id."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.forms: dict[str, dict[str, list[str]]] = {}
+        self._form = None
+        self._select = None  # [name, multiple, selected values, first option value]
+        self._option_value = None
+        self._option_text = None
+        self._textarea = None  # [name, text]
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self._form = self.forms.setdefault(attrs.get("id") or f"form{len(self.forms)}", {})
+            return
+        if self._form is None or "disabled" in attrs:
+            return
+        name = attrs.get("name")
+        if tag == "input" and name:
+            kind = (attrs.get("type") or "text").lower()
+            if kind in {"submit", "button", "image", "reset", "file"}:
+                return
+            if kind in {"checkbox", "radio"}:
+                if "checked" in attrs:
+                    self._form.setdefault(name, []).append(attrs.get("value") or "on")
+                return
+            self._form.setdefault(name, []).append(attrs.get("value") or "")
+        elif tag == "select" and name:
+            self._select = [name, "multiple" in attrs, [], None]
+        elif tag == "option" and self._select is not None:
+            self._option_value = attrs.get("value")
+            self._option_text = ""
+            if self._select[3] is None:
+                self._select[3] = self._option_value
+            if "selected" in attrs:
+                self._select[2].append(self._option_value)
+        elif tag == "textarea" and name:
+            self._textarea = [name, ""]
+
+    def handle_data(self, data):
+        if self._textarea is not None:
+            self._textarea[1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._form = None
+        elif tag == "select" and self._select is not None:
+            name, multiple, selected, first = self._select
+            if selected:
+                self._form.setdefault(name, []).extend(v or "" for v in selected)
+            elif not multiple and first is not None:
+                self._form.setdefault(name, []).append(first)
+            self._select = None
+        elif tag == "textarea" and self._textarea is not None:
+            name, text = self._textarea
+            # Browsers drop one newline right after <textarea>; Django's widget adds one.
+            self._form.setdefault(name, []).append(text.removeprefix("\r\n").removeprefix("\n"))
+            self._textarea = None
+
+
+def parse_form(html: str, form_id: str) -> dict[str, list[str]]:
+    """The fields a browser would post from the form with this id (empty forms' templates left out)."""
+    parser = _FormParser()
+    parser.feed(html)
+    assert form_id in parser.forms, f"no form #{form_id}; found {sorted(parser.forms)}"
+    return {
+        name: values
+        for name, values in parser.forms[form_id].items()
+        if "__prefix__" not in name and name != "csrfmiddlewaretoken"
+    }
+
+
+def empty_inline_form(html: str, form_id: str, prefix: str, index: int) -> dict[str, list[str]]:
+    """An inline's blank form ("__prefix__" template) with its defaults, numbered `index`."""
+    parser = _FormParser()
+    parser.feed(html)
+    template = f"{prefix}-__prefix__-"
+    return {
+        name.replace(template, f"{prefix}-{index}-"): values
+        for name, values in parser.forms[form_id].items()
+        if name.startswith(template)
+    }
+
+
+@pytest.fixture
+def html_form():
+    """Access to parse_form / empty_inline_form from tests."""
+
+    class Forms:
+        parse = staticmethod(parse_form)
+        empty_inline = staticmethod(empty_inline_form)
+
+    return Forms
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path_factory):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # WhiteNoise warns on every client when `collectstatic` has not been run.
+    settings.STATIC_ROOT = tmp_path_factory.getbasetemp() / "staticfiles"
+    settings.STATIC_ROOT.mkdir(exist_ok=True)
