@@ -2,6 +2,7 @@
 
 import datetime
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -202,6 +203,7 @@ class ServiceInline(admin.StackedInline):
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "locations":
             kwargs["queryset"] = Location.objects.none()  # narrowed to the listing's in get_formset
+            kwargs["widget"] = forms.CheckboxSelectMultiple
             kwargs["help_text"] = (
                 "Where it is offered in person. A location added just now can be chosen after saving."
             )
@@ -242,6 +244,8 @@ class ProviderAdmin(VersionAdmin):
     paginator = LargeTablePaginator
     # The changelist must not count the whole table on every view.
     show_full_result_count = False
+    # Facet counts would count the whole table once per filter option.
+    show_facets = admin.ShowFacets.NEVER
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["gender", "languages", "communities"]
     # A website typed without a scheme is taken as https (Django 6's default).

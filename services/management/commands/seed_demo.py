@@ -100,6 +100,13 @@ class Command(BaseCommand):
         )
 
 
+def in_sentence(name: str) -> str:
+    """A term's name for the middle of a sentence: "Trauma and PTSD" -> "trauma and PTSD"."""
+    return " ".join(
+        word if sum(c.isupper() for c in word) > 1 else word.lower() for word in name.split()
+    )
+
+
 class ListingGenerator:
     """Makes provider plans from a seeded random stream and writes them in bulk."""
 
@@ -425,7 +432,7 @@ class ListingGenerator:
         opening = r.choice(
             data.ORGANISATION_OPENINGS if is_organisation else data.STATEMENT_OPENINGS
         )
-        concern_names = [self.concern_name(slug).lower() for slug in concern_slugs]
+        concern_names = [in_sentence(self.concern_name(slug)) for slug in concern_slugs]
         listed = (
             f"{', '.join(concern_names[:-1])} and {concern_names[-1]}"
             if len(concern_names) > 1
@@ -434,9 +441,7 @@ class ListingGenerator:
         focus = f"{'Much of our' if is_organisation else 'Much of my'} work is with {listed}."
         type_name = self.support_types[type_slug].name.lower()
         how = (
-            f"Our {type_name} is offered {' and '.join(service.formats)}."
-            if is_organisation
-            else f"I offer {type_name} {' and '.join(service.formats)}."
+            f"{'We' if is_organisation else 'I'} offer {type_name} {' and '.join(service.formats)}."
         )
         return " ".join([opening, focus, how, r.choice(data.STATEMENT_CLOSINGS)])
 
