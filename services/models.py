@@ -166,7 +166,11 @@ class Provider(models.Model):
 
     class Meta:
         ordering = ["name"]
-        indexes = [models.Index(fields=["status", "last_verified"])]
+        indexes = [
+            models.Index(fields=["status", "last_verified"]),
+            # The admin list is ordered by name.
+            models.Index(fields=["name"]),
+        ]
         permissions = [
             ("publish_provider", "Can publish, unpublish and archive listings"),
             ("verify_provider", "Can mark listings verified"),
