@@ -4,6 +4,7 @@ import datetime
 
 import reversion
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -35,9 +36,21 @@ class SupportType(Taxonomy):
     summary = models.CharField(
         max_length=200, blank=True, help_text="One line for cards and menus."
     )
+    noun = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text="Who offers it, in the plural, for sentences: “counsellors”, “support groups”.",
+    )
+    when_to_consider = models.TextField(blank=True)
     is_group = models.BooleanField(
         default=False, help_text="Services of this type meet as a group and need a schedule."
     )
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="Order in menus, lowest first."
+    )
+
+    class Meta(Taxonomy.Meta):
+        ordering = ["position", "name"]
 
 
 class Approach(Taxonomy):
@@ -53,6 +66,7 @@ class Concern(Taxonomy):
     """Something a person may want support with (anxiety, grief, trauma, ...)."""
 
     is_common = models.BooleanField(default=False, help_text="Shown on the home page.")
+    when_to_consider = models.TextField(blank=True)
 
 
 class Language(Taxonomy):
@@ -84,6 +98,40 @@ class AgeGroup(Taxonomy):
 
 class Gender(Taxonomy):
     """An open, staff-edited list of genders a provider may choose to state."""
+
+
+class SearchSynonym(models.Model):
+    """A word or phrase people search for, and what it means in the listings' words."""
+
+    phrase = models.CharField(
+        max_length=100,
+        unique=True,
+        help_text="What people type, e.g. “talk therapy”. Stored in lower case.",
+    )
+    means = models.CharField(
+        max_length=200, help_text="What to search for as well, e.g. “psychotherapy”."
+    )
+
+    class Meta:
+        ordering = ["phrase"]
+
+    def __str__(self):
+        return f"{self.phrase} → {self.means}"
+
+    def clean(self):
+        self.phrase = " ".join(self.phrase.lower().split())
+        self.means = " ".join(self.means.split())
+        if self.phrase and self.phrase == self.means.lower():
+            raise ValidationError({"means": "A synonym must mean something other than itself."})
+
+
+class SearchWord(models.Model):
+    """A word that appears in the listings: the vocabulary that misspelt search words are corrected to."""
+
+    word = models.CharField(max_length=60, unique=True)
+
+    def __str__(self):
+        return self.word
 
 
 class ProviderQuerySet(models.QuerySet):
@@ -161,6 +209,12 @@ class Provider(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Denormalised for search (services/indexing.py keeps them current): the words of
+    # the name, statement, services, qualifications, languages and places.
+    search_document = models.TextField(blank=True, editable=False)
+    # PostgreSQL only: the weighted full-text vector of the same words (GIN-indexed).
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = ProviderQuerySet.as_manager()
 
