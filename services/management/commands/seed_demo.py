@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from services import demo_data as data
+from services.indexing import search_document, search_vectors_update, vocabulary_add
 from services.models import (
     AgeGroup,
     Approach,
@@ -119,6 +120,10 @@ class ListingGenerator:
         self.concerns = dict(Concern.objects.values_list("slug", "pk"))
         self.languages = dict(Language.objects.values_list("slug", "pk"))
         self.communities = list(Community.objects.values_list("pk", flat=True))
+        self.names = {
+            model: dict(model.objects.values_list("pk", "name"))
+            for model in (Approach, Concern, Language, Community)
+        }
         self.age_groups = dict(AgeGroup.objects.values_list("slug", "pk"))
         self.genders = dict(Gender.objects.values_list("name", "pk"))
         self.town_weights = [town[-1] for town in data.TOWNS]
@@ -177,6 +182,8 @@ class ListingGenerator:
             rows["locations"] += [
                 (service.pk, location.pk) for location in service._demo_links["locations"]
             ]
+        search_vectors_update([provider.pk for provider in providers])
+        vocabulary_add(provider.search_document for provider in providers)
         insert_rows(Qualification, QUALIFICATION_COLUMNS, rows.pop("qualifications"))
         owners = {"languages": Provider, "communities": Provider}
         for name, values in rows.items():
@@ -235,7 +242,7 @@ class ListingGenerator:
         main_type = type_slugs[0]
         concern_names = [c for s in services for c in s._demo_concern_slugs][:3]
         provider.statement = self.statement(is_organisation, concern_names, services[0], main_type)
-        return {
+        plan = {
             "provider": provider,
             "qualifications": self.plan_qualifications(
                 type_slugs, practising_since, is_organisation
@@ -247,6 +254,32 @@ class ListingGenerator:
                 self.communities, k=r.choices([0, 1, 2], weights=[55, 35, 10])[0]
             ),
         }
+        provider.search_document = self.search_document(plan)
+        return plan
+
+    def search_document(self, plan: dict) -> str:
+        """The document services.indexing builds from saved rows, built here from the plan."""
+        services = plan["services"]
+        names = self.names
+        return search_document(
+            name=plan["provider"].name,
+            support_types=[s.support_type.name for s in services]
+            + [s.support_type.noun for s in services],
+            concerns=[names[Concern][pk] for s in services for pk in s._demo_links["concerns"]],
+            approaches=[
+                names[Approach][pk] for s in services for pk in s._demo_links["approaches"]
+            ],
+            qualifications=[
+                f"{title} {issuer}" for _kind, title, issuer, *_rest in plan["qualifications"]
+            ],
+            languages=[names[Language][pk] for pk in plan["languages"]],
+            communities=[names[Community][pk] for pk in plan["communities"]],
+            places=[
+                f"{loc.town} {loc.postcode_district} {loc.region}" for loc in plan["locations"]
+            ],
+            statement=plan["provider"].statement,
+            service_texts=[f"{s.name} {s.description}" for s in services],
+        )
 
     def individual_support_types(self) -> list[str]:
         r = self.random

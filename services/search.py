@@ -1,0 +1,130 @@
+"""Search words: one entry point, a PostgreSQL full-text body and a SQLite body, the same synonyms."""
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import F, Q, QuerySet
+
+from services.models import SearchSynonym, SearchWord
+
+MAX_QUERY_LENGTH = 200
+SYNONYMS_CACHE_KEY = "search:synonyms"
+SYNONYMS_CACHE_SECONDS = 300
+
+# A quoted phrase, or a word that may start with "-" (to exclude it).
+_TOKEN = re.compile(r'(-?)"([^"]+)"|(-?)([^\s"]+)')
+
+
+@dataclass(frozen=True)
+class Term:
+    text: str
+    excluded: bool = False
+
+
+def parse(q: str) -> list[Term]:
+    """Split websearch-style input into terms: words, "quoted phrases" and -exclusions."""
+    terms = []
+    for match in _TOKEN.finditer(q):
+        minus, text = (match.group(1), match.group(2)) if match.group(2) is not None else (match.group(3), match.group(4))
+        text = " ".join(text.split()).strip("'.,;:!?()")
+        if text and text.lower() != "or":
+            terms.append(Term(text=text, excluded=bool(minus)))
+    return terms
+
+
+def synonyms() -> dict[str, str]:
+    """{phrase: meaning}, cached briefly; the admin clears the cache when staff edit them."""
+    found = cache.get(SYNONYMS_CACHE_KEY)
+    if found is None:
+        found = dict(SearchSynonym.objects.values_list("phrase", "means"))
+        cache.set(SYNONYMS_CACHE_KEY, found, SYNONYMS_CACHE_SECONDS)
+    return found
+
+
+def expand(q: str) -> str:
+    """The query with every known phrase replaced by what it means ("" if none matched)."""
+    expanded, changed = q, False
+    # Longest phrases first, so "grief counselling" wins over "counselling".
+    for phrase, means in sorted(synonyms().items(), key=lambda item: -len(item[0])):
+        pattern = re.compile(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", re.IGNORECASE)
+        expanded, count = pattern.subn(means, expanded)
+        changed = changed or bool(count)
+    return expanded if changed else ""
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    queryset: QuerySet
+    ranked: bool  # annotated with `rank`, higher is better
+
+
+def search_providers(queryset: QuerySet, q: str) -> SearchResult:
+    """Providers whose listing matches the words of q (and what its synonyms mean)."""
+    q = q[:MAX_QUERY_LENGTH]
+    if not parse(q):
+        return SearchResult(queryset, ranked=False)
+    alternatives = [q] + [x for x in [expand(q)] if x]
+    if connection.vendor == "postgresql":
+        return _search_postgresql(queryset, alternatives)
+    return _search_sqlite(queryset, alternatives)
+
+
+def _search_postgresql(queryset, alternatives: list[str]) -> SearchResult:
+    query = SearchQuery(alternatives[0], search_type="websearch", config="english")
+    for alternative in alternatives[1:]:
+        query |= SearchQuery(alternative, search_type="websearch", config="english")
+    matched = queryset.filter(search_vector=query).annotate(
+        # Normalisation 1: long statements do not outrank a short, exact listing.
+        rank=SearchRank(F("search_vector"), query, normalization=1)
+    )
+    return SearchResult(matched, ranked=True)
+
+
+def _search_sqlite(queryset, alternatives: list[str]) -> SearchResult:
+    """Every term must appear in the document (any of the alternatives may match)."""
+    condition = Q()
+    for alternative in alternatives:
+        every_term = Q()
+        for term in parse(alternative):
+            contains = Q(search_document__icontains=term.text)
+            every_term &= ~contains if term.excluded else contains
+        condition |= every_term
+    return SearchResult(queryset.filter(condition), ranked=False)
+
+
+def suggest_spelling(q: str) -> str:
+    """q with misspelt words replaced by the nearest word the listings use; "" if none is better."""
+    words = [term.text for term in parse(q) if not term.excluded and " " not in term.text]
+    unknown = [w for w in words if len(w) >= 4 and w.isalpha()]
+    if not unknown:
+        return ""
+    known = set(SearchWord.objects.filter(word__in=[w.lower() for w in unknown]).values_list("word", flat=True))
+    corrected = q
+    for word in unknown:
+        if word.lower() in known:
+            continue
+        replacement = _nearest_word(word.lower())
+        if replacement:
+            corrected = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", replacement, corrected, count=1)
+    return corrected if corrected != q else ""
+
+
+def _nearest_word(word: str) -> str:
+    if connection.vendor == "postgresql":
+        # The % operator uses the trigram index on the vocabulary.
+        best = (
+            SearchWord.objects.filter(word__trigram_similar=word)
+            .annotate(similarity=TrigramSimilarity("word", word))
+            .order_by("-similarity", "word")
+            .values_list("word", flat=True)
+            .first()
+        )
+        return best or ""
+    # SQLite: compare with the words that share the first letter (a short list).
+    candidates = SearchWord.objects.filter(word__startswith=word[0]).values_list("word", flat=True)
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.75)
+    return matches[0] if matches else ""
