@@ -4,6 +4,7 @@ import datetime
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef
@@ -16,6 +17,8 @@ from reversion.admin import VersionAdmin
 
 from services import listings
 from services.admin_paging import LargeTablePaginator
+from services.filters import clear_taxonomy_cache
+from services.indexing import search_index_update
 from services.models import (
     AgeGroup,
     Approach,
@@ -26,9 +29,11 @@ from services.models import (
     Location,
     Provider,
     Qualification,
+    SearchSynonym,
     Service,
     SupportType,
 )
+from services.search import SYNONYMS_CACHE_KEY
 
 admin.site.site_header = "Therapy directory: staff"
 admin.site.site_title = "Therapy directory staff"
@@ -38,8 +43,51 @@ admin.site.index_title = "Listings and vocabularies"
 @admin.register(Approach, Concern, Community, Gender)
 class TaxonomyAdmin(admin.ModelAdmin):
     list_display = ["name", "slug"]
-    search_fields = ["name", "slug", "description"]
+    search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        clear_taxonomy_cache()
+        if change and "name" in form.changed_data:
+            # Listings carry the term's name in their search text and cards.
+            affected = _providers_using(obj)
+            search_index_update(affected)
+            self.message_user(
+                request, f"Search text updated for {len(affected):,} listings.", messages.INFO
+            )
+
+
+def _providers_using(term) -> list[int]:
+    lookups = {
+        SupportType: "services__support_type",
+        Approach: "services__approaches",
+        Concern: "services__concerns",
+        Language: "languages",
+        Community: "communities",
+    }
+    lookup = lookups.get(type(term))
+    if lookup is None:
+        return []
+    return list(Provider.objects.filter(**{lookup: term}).values_list("pk", flat=True).distinct())
+
+
+@admin.register(SearchSynonym)
+class SearchSynonymAdmin(admin.ModelAdmin):
+    list_display = ["phrase", "means"]
+    search_fields = ["phrase", "means"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        cache.delete(SYNONYMS_CACHE_KEY)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        cache.delete(SYNONYMS_CACHE_KEY)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        cache.delete(SYNONYMS_CACHE_KEY)
 
 
 @admin.register(SupportType)
@@ -339,6 +387,11 @@ class ProviderAdmin(VersionAdmin):
     @admin.action(description="Mark selected listings verified today", permissions=["verify"])
     def mark_verified(self, request, queryset):
         self._apply(request, queryset, listings.provider_mark_verified, "marked verified")
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Inlines are saved now, so the search text and card can be rebuilt.
+        search_index_update([form.instance.pk])
 
     # The change form's "Save and publish" / "Save and unpublish" buttons
     # (templates/admin/services/provider/submit_line.html).

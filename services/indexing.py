@@ -1,7 +1,8 @@
-"""Keeps each provider's search document, full-text vector and the search vocabulary current."""
+"""Keeps each provider's denormalised search document, result card and vector current."""
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from django.db import connection
 from django.db.models import Prefetch
@@ -22,52 +23,137 @@ _VECTOR_SQL = " || ".join(
 )
 
 
-def search_document(
-    *,
-    name: str,
-    support_types: Iterable[str] = (),
-    concerns: Iterable[str] = (),
-    approaches: Iterable[str] = (),
-    qualifications: Iterable[str] = (),
-    languages: Iterable[str] = (),
-    communities: Iterable[str] = (),
-    places: Iterable[str] = (),
-    statement: str = "",
-    service_texts: Iterable[str] = (),
-) -> str:
-    def terms(*groups: Iterable[str]) -> list[str]:
-        # Sorted and unique, so the same listing always gives the same document.
-        return sorted(
-            {folded for group in groups for term in group if (folded := " ".join(term.split()))}
-        )
+@dataclass
+class ServiceFacts:
+    service: Service  # its own fields; the related names below
+    approaches: list[tuple[str, str]] = field(default_factory=list)  # (slug, name)
+    concerns: list[tuple[str, str]] = field(default_factory=list)
 
+
+@dataclass
+class ListingFacts:
+    """What a listing says, gathered from saved rows or from seed_demo's plans."""
+
+    provider: Provider
+    services: list[ServiceFacts]
+    qualifications: list[tuple]  # (kind, title, issuer, verified_on)
+    languages: list[str]
+    communities: list[str]
+    places: list[tuple[str, str, str]]  # (town, postcode district, region)
+
+
+def facts_from_provider(provider: Provider) -> ListingFacts:
+    """The facts of a provider loaded with search_queryset()."""
+    return ListingFacts(
+        provider=provider,
+        services=[
+            ServiceFacts(
+                service=s,
+                approaches=[(a.slug, a.name) for a in s.approaches.all()],
+                concerns=[(c.slug, c.name) for c in s.concerns.all()],
+            )
+            for s in provider.services.all()
+        ],
+        qualifications=[
+            (q.kind, q.title, q.issuer, q.verified_on) for q in provider.qualifications.all()
+        ],
+        languages=[language.name for language in provider.languages.all()],
+        communities=[community.name for community in provider.communities.all()],
+        places=[(loc.town, loc.postcode_district, loc.region) for loc in provider.locations.all()],
+    )
+
+
+def _terms(*groups: Iterable[str]) -> list[str]:
+    # Sorted and unique, so the same listing always gives the same document.
+    return sorted(
+        {folded for group in groups for term in group if (folded := " ".join(term.split()))}
+    )
+
+
+def search_document(facts: ListingFacts) -> str:
+    services = [f.service for f in facts.services]
     lines = [
-        [" ".join(name.split()), *terms(support_types, concerns)],
-        terms(approaches, qualifications),
-        terms(languages, communities, places),
-        [" ".join(statement.split()), *terms(service_texts)],
+        [
+            " ".join(facts.provider.name.split()),
+            *_terms(
+                [s.support_type.name for s in services],
+                [s.support_type.noun for s in services],
+                [name for f in facts.services for _slug, name in f.concerns],
+            ),
+        ],
+        _terms(
+            [name for f in facts.services for _slug, name in f.approaches],
+            [f"{title} {issuer}" for _kind, title, issuer, _verified in facts.qualifications],
+        ),
+        _terms(facts.languages, facts.communities, [" ".join(place) for place in facts.places]),
+        [
+            " ".join(facts.provider.statement.split()),
+            *_terms(f"{s.name} {s.description}" for s in services),
+        ],
     ]
     return "\n".join(" ".join(part for part in line if part) for line in lines)
 
 
-def provider_search_document(provider: Provider) -> str:
-    """The document of a provider loaded with search_queryset()."""
-    services = list(provider.services.all())
-    return search_document(
-        name=provider.name,
-        support_types=[s.support_type.name for s in services]
-        + [s.support_type.noun for s in services],
-        concerns=[c.name for s in services for c in s.concerns.all()],
-        approaches=[a.name for s in services for a in s.approaches.all()],
-        qualifications=[f"{q.title} {q.issuer}" for q in provider.qualifications.all()],
-        languages=[language.name for language in provider.languages.all()],
-        communities=[community.name for community in provider.communities.all()],
-        places=[
-            f"{loc.town} {loc.postcode_district} {loc.region}" for loc in provider.locations.all()
+def result_card(facts: ListingFacts) -> dict:
+    """What a result card shows, so a results page needs no query per provider."""
+    services = [f.service for f in facts.services]
+    priced = [s for s in services if not s.is_free]
+    fees = [fee for s in priced for fee in (s.fee_min, s.fee_max) if fee is not None]
+    return {
+        "kind": facts.provider.kind,
+        "types": _unique((s.support_type.slug, s.support_type.name) for s in services),
+        "approaches": _unique(name for f in facts.services for _slug, name in f.approaches),
+        "concerns": _unique(pair for f in facts.services for pair in f.concerns),
+        "formats": [
+            name
+            for name, offered in [
+                ("in_person", any(s.offers_in_person for s in services)),
+                ("online", any(s.offers_online for s in services)),
+                ("phone", any(s.offers_phone for s in services)),
+            ]
+            if offered
         ],
-        statement=provider.statement,
-        service_texts=[f"{s.name} {s.description}" for s in services],
+        "credentials": [
+            {"kind": kind, "title": title, "verified": verified.isoformat() if verified else None}
+            for kind, title, _issuer, verified in sorted(
+                facts.qualifications, key=_credential_order
+            )
+            if kind in ("licence", "membership", "certification")
+        ][:3],
+        "fee_min": str(min(fees)) if fees else None,
+        "fee_max": str(max(fees)) if fees else None,
+        "currency": priced[0].currency if priced else "GBP",
+        "free": any(s.is_free for s in services),
+        "only_free": bool(services) and all(s.is_free for s in services),
+        "sliding_scale": any(s.sliding_scale for s in services),
+        "insurance": any(s.accepts_insurance for s in services),
+        "towns": _unique(town for town, _district, _region in facts.places),
+        "groups": [
+            {
+                "name": str(s),
+                "weekday": s.group_weekday,
+                "start": s.group_start_time.strftime("%H:%M") if s.group_start_time else None,
+                "frequency": s.group_frequency,
+                "starts_on": s.group_starts_on.isoformat() if s.group_starts_on else None,
+            }
+            for s in services
+            if s.group_weekday is not None
+        ],
+    }
+
+
+def _credential_order(qualification: tuple) -> tuple:
+    kind, title, _issuer, verified = qualification
+    # Licences first, verified ones before the rest.
+    return (
+        {"licence": 0, "membership": 1, "certification": 2}.get(kind, 3),
+        verified is None,
+        title,
     )
+
+
+def _unique(items: Iterable) -> list:
+    return [list(item) if isinstance(item, tuple) else item for item in dict.fromkeys(items)]
 
 
 def search_queryset():
@@ -84,27 +170,18 @@ def search_queryset():
 
 
 def search_index_update(provider_ids: Iterable[int], *, batch_size: int = 1000) -> None:
-    """Rebuild the search document and vector of these providers from what is saved."""
+    """Rebuild the document, card and vector of these providers from what is saved."""
     ids = list(provider_ids)
     for start in range(0, len(ids), batch_size):
         chunk = ids[start : start + batch_size]
-        documents = {
-            p.pk: provider_search_document(p) for p in search_queryset().filter(pk__in=chunk)
-        }
-        write_search_documents(documents)
-
-
-def write_search_documents(documents: dict[int, str]) -> None:
-    """Store documents (provider id -> text), their vectors, and their words in the vocabulary."""
-    if not documents:
-        return
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            "UPDATE services_provider SET search_document = %s WHERE id = %s",
-            [(text, pk) for pk, text in documents.items()],
-        )
-    search_vectors_update(list(documents))
-    vocabulary_add(documents.values())
+        providers = list(search_queryset().filter(pk__in=chunk))
+        for provider in providers:
+            facts = facts_from_provider(provider)
+            provider.search_document = search_document(facts)
+            provider.card = result_card(facts)
+        Provider.objects.bulk_update(providers, ["search_document", "card"])
+        search_vectors_update([p.pk for p in providers])
+        vocabulary_add(p.search_document for p in providers)
 
 
 def search_vectors_update(provider_ids: list[int]) -> None:

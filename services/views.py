@@ -1,10 +1,18 @@
 """Public pages."""
 
+from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 
+from services import results
+from services.filters import RADIUS_CHOICES, RADIUS_DEFAULT_KM, SORTS, ProviderFilter, facet_counts
 from services.models import Concern, Location, Provider, Qualification, Service, SupportType
+from services.search import suggest_spelling
+
+RESULTS_PER_PAGE = 20
+FEATURED_PER_PAGE = 6
 
 
 def home(request):
@@ -12,21 +20,127 @@ def home(request):
     support_types = SupportType.objects.annotate(
         provider_count=Count("services__provider", filter=published, distinct=True)
     )
-    concerns = Concern.objects.filter(is_common=True)
-    recently_verified = (
-        Provider.objects.published()
-        .exclude(last_verified=None)
-        .order_by("-last_verified", "name")[:12]
-    )
     return render(
         request,
         "services/home.html",
         {
             "support_types": support_types,
-            "common_concerns": concerns,
-            "recently_verified": recently_verified,
+            "common_concerns": Concern.objects.filter(is_common=True),
+            "form": ProviderFilter().form,
+            "radius_choices": RADIUS_CHOICES,
+            "radius": RADIUS_DEFAULT_KM,
         },
     )
+
+
+def find(request):
+    """Results of a search; every criterion is a GET parameter, so a search is a link."""
+    base = Provider.objects.published()
+    query = request.GET.copy()
+    filterset = ProviderFilter(query, queryset=base)
+    providers = filterset.qs
+    criteria = filterset.criteria
+    corrected_from = ""
+
+    paginator = Paginator(providers, RESULTS_PER_PAGE)
+    page_error = ""
+    if paginator.count == 0 and criteria.data.get("q"):
+        suggestion = suggest_spelling(criteria.data["q"])
+        if suggestion:
+            corrected_from = criteria.data["q"]
+            query["q"] = suggestion
+            filterset = ProviderFilter(query, queryset=base)
+            providers, criteria = filterset.qs, filterset.criteria
+            paginator = Paginator(providers, RESULTS_PER_PAGE)
+    page_number, page_error = _page_number(request.GET.get("page"), paginator.num_pages)
+    page = paginator.page(page_number)
+    results.annotate_cards(page.object_list, criteria, timezone.localdate())
+
+    place_label = criteria.place.label if criteria.place else ""
+    counts = facet_counts(criteria, base)
+    context = {
+        "filterset": filterset,
+        "form": filterset.form,
+        "radius_choices": sorted({*RADIUS_CHOICES, criteria.radius_km}),
+        "radius": criteria.radius_km,
+        "page": page,
+        "paginator": paginator,
+        "criteria": criteria,
+        "sort": criteria.sort(),
+        "sorts": [(value, label) for value, label in SORTS if _sort_applies(value, criteria)],
+        "summary": results.summary(paginator.count, criteria, place_label),
+        "chips": results.chips(criteria, query, place_label),
+        "filter_groups": results.filter_groups(filterset, counts),
+        "flag_options": results.flag_options(filterset, counts),
+        "place_choices": filterset.form.place_choices,
+        "corrected_from": corrected_from,
+        "page_error": page_error,
+        "relaxations": results.relaxations(filterset, base, query, place_label)
+        if paginator.count == 0
+        else [],
+    }
+    bad_input = bool(filterset.form.errors or page_error)
+    return render(request, "services/find.html", context, status=400 if bad_input else 200)
+
+
+def _sort_applies(value: str, criteria) -> bool:
+    if value == "relevance":
+        return bool(criteria.data.get("q"))
+    if value == "distance":
+        return criteria.place is not None
+    return True
+
+
+def _page_number(raw: str | None, num_pages: int) -> tuple[int, str]:
+    if raw in (None, ""):
+        return 1, ""
+    try:
+        number = int(raw)
+    except (TypeError, ValueError):
+        return 1, "That page number was not a number, so here is the first page."
+    if number < 1:
+        return 1, "Pages start at 1, so here is the first page."
+    if number > num_pages:
+        return num_pages, f"There are only {num_pages} pages of results, so here is the last one."
+    return number, ""
+
+
+def support_type_detail(request, slug):
+    support_type = get_object_or_404(SupportType, slug=slug)
+    featured = _featured(Q(services__support_type=support_type))
+    return render(
+        request,
+        "services/support_type_detail.html",
+        {
+            "support_type": support_type,
+            "featured": featured,
+            "find_query": f"type={support_type.slug}",
+        },
+    )
+
+
+def concern_detail(request, slug):
+    concern = get_object_or_404(Concern, slug=slug)
+    featured = _featured(Q(services__concerns=concern))
+    return render(
+        request,
+        "services/concern_detail.html",
+        {"concern": concern, "featured": featured, "find_query": f"concern={concern.slug}"},
+    )
+
+
+def _featured(offers: Q) -> list[Provider]:
+    """A few recently checked listings that offer it, for the explanation pages."""
+    matching = Provider.objects.published().filter(
+        pk__in=Provider.objects.filter(offers).values("pk")
+    )
+    featured = list(
+        matching.filter(accepting_new_clients=True).order_by("-last_verified", "name")[
+            :FEATURED_PER_PAGE
+        ]
+    )
+    results.annotate_cards(featured, results.Criteria({}), timezone.localdate())
+    return featured
 
 
 def provider_detail(request, slug):

@@ -20,25 +20,24 @@ def page(client, url, status=200) -> str:
 # --------------------------------------------------------------------------- home
 
 
-def test_home_lists_support_types_and_recently_verified(
-    client, taxonomies, make_published_provider, make_complete_provider, days_ago
+def test_home_has_a_what_and_where_search_the_support_types_and_common_concerns(
+    client, taxonomies, make_published_provider, make_complete_provider
 ):
-    make_published_provider("Linden Hart", last_verified=days_ago(3))
-    make_published_provider("Never Checked")  # published, never verified
-    make_complete_provider("Draft But Checked", last_verified=days_ago(1))
+    make_published_provider("Linden Hart")
+    make_published_provider("Rowan Vale")
+    make_complete_provider("Draft Only")
 
     html = page(client, "/")
+    assert '<form method="get" action="/find/" class="home-search" role="search">' in html
+    assert 'name="q"' in html and 'name="near"' in html
     for support_type in SupportType.objects.all():
-        assert f"<h3>{support_type.name}</h3>" in html
+        assert f'<a href="/support/{support_type.slug}/">{support_type.name}</a>' in html
         assert support_type.summary in html
-    assert "Recently checked listings" in html
-    assert '<a href="/providers/linden-hart-' in html
-    assert ">Linden Hart</a>" in html
-    assert "Never Checked" not in html
-    assert "Draft But Checked" not in html
     # Counselling is offered by the two published listings (the draft does not count).
-    assert "2 listings" in html
-    assert "Anxiety" in html  # a common concern from the fixture
+    counselling_tile = html.split(">Counselling</a></h3>", 1)[1].split("</li>", 1)[0]
+    assert "2 listings" in counselling_tile
+    assert '<a href="/concerns/anxiety/">Anxiety</a>' in html  # a common concern from the fixture
+    assert '<a href="/guide/">' in html
 
 
 def test_home_counts_published_listings_per_support_type(
@@ -47,16 +46,19 @@ def test_home_counts_published_listings_per_support_type(
     provider = make_published_provider("Counts Once")
     make_service(provider, offers_in_person=False, offers_online=True)  # second counselling
     html = page(client, "/")
-    counselling_tile = html.split("<h3>Counselling</h3>", 1)[1].split("</li>", 1)[0]
+    counselling_tile = html.split(">Counselling</a></h3>", 1)[1].split("</li>", 1)[0]
     assert "1 listing<" in counselling_tile
-    groups_tile = html.split("<h3>Support groups</h3>", 1)[1].split("</li>", 1)[0]
+    groups_tile = html.split(">Support groups</a></h3>", 1)[1].split("</li>", 1)[0]
     assert "0 listings" in groups_tile
 
 
-def test_home_without_verified_listings_has_no_recent_section(client, taxonomies):
-    html = page(client, "/")
-    assert "Find support that fits you" in html
-    assert "Recently checked listings" not in html
+def test_crisis_line_comes_first_on_every_page(client, taxonomies, settings):
+    settings.CRISIS_LINE = {"text": "Need help now? Call the Example Line.", "phone": "0800 000 000"}
+    for url in ["/", "/find/", "/support/counselling/", "/concerns/grief/"]:
+        html = page(client, url)
+        body = html.split("<body>", 1)[1]
+        assert body.index("Need help now? Call the Example Line.") < body.index("<main"), url
+        assert '<a href="tel:0800000000">Call 0800 000 000</a>' in html
 
 
 # --------------------------------------------------------------------------- profile

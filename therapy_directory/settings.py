@@ -158,6 +158,15 @@ CRISIS_LINE = {
     "phone": os.environ.get("DJANGO_CRISIS_LINE_PHONE", "116 123"),
 }
 SITE_NAME = os.environ.get("DJANGO_SITE_NAME", "Find Therapeutic Support")
+# The country the listings are in: its places win when a name is ambiguous
+# ("London" is London, England, not London, Ontario).
+DIRECTORY_COUNTRY = os.environ.get("DJANGO_DIRECTORY_COUNTRY", "GB").strip().upper()
+if not (
+    len(DIRECTORY_COUNTRY) == 2 and DIRECTORY_COUNTRY.isascii() and DIRECTORY_COUNTRY.isalpha()
+):
+    raise ImproperlyConfigured(
+        f"DJANGO_DIRECTORY_COUNTRY must be a two-letter ISO 3166 country code, not {DIRECTORY_COUNTRY!r}."
+    )
 
 LOGGING = {
     "version": 1,

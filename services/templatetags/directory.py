@@ -30,3 +30,39 @@ def fee_range(service) -> str:
     if low is None or high is None or low == high:
         return f"{money(low if high is None else high, service.currency)} a session"
     return f"{money(low, service.currency)}–{money(high, service.currency)} a session"
+
+
+@register.simple_tag
+def card_fees(card: dict) -> str:
+    """The fees line of a result card, from the stored card."""
+    parts = []
+    currency = card.get("currency", "GBP")
+    low, high = card.get("fee_min"), card.get("fee_max")
+    if low is not None:
+        low, high = Decimal(low), Decimal(high)
+        fee = (
+            money(low, currency)
+            if low == high
+            else f"{money(low, currency)}–{money(high, currency)}"
+        )
+        parts.append(f"{fee} a session")
+    if card.get("only_free"):
+        parts = ["Free"]
+    elif card.get("free"):
+        parts.append("some free")
+    if card.get("sliding_scale"):
+        parts.append("sliding scale")
+    if card.get("insurance"):
+        parts.append("insurance")
+    return " · ".join(parts) if parts else "Fees not stated"
+
+
+@register.filter
+def field_label(form, name: str) -> str:
+    """The label of a form field by name, for error summaries."""
+    field = form.fields.get(name)
+    return (
+        str(field.label)
+        if field is not None and field.label
+        else name.replace("_", " ").capitalize()
+    )

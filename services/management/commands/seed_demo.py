@@ -12,7 +12,14 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from services import demo_data as data
-from services.indexing import search_document, search_vectors_update, vocabulary_add
+from services.indexing import (
+    ListingFacts,
+    ServiceFacts,
+    result_card,
+    search_document,
+    search_vectors_update,
+    vocabulary_add,
+)
 from services.models import (
     AgeGroup,
     Approach,
@@ -120,8 +127,11 @@ class ListingGenerator:
         self.concerns = dict(Concern.objects.values_list("slug", "pk"))
         self.languages = dict(Language.objects.values_list("slug", "pk"))
         self.communities = list(Community.objects.values_list("pk", flat=True))
-        self.names = {
-            model: dict(model.objects.values_list("pk", "name"))
+        self.terms = {
+            model: {
+                pk: (slug, name)
+                for pk, slug, name in model.objects.values_list("pk", "slug", "name")
+            }
             for model in (Approach, Concern, Language, Community)
         }
         self.age_groups = dict(AgeGroup.objects.values_list("slug", "pk"))
@@ -254,31 +264,31 @@ class ListingGenerator:
                 self.communities, k=r.choices([0, 1, 2], weights=[55, 35, 10])[0]
             ),
         }
-        provider.search_document = self.search_document(plan)
+        # The same document and card services.indexing builds from saved rows.
+        facts = self.facts(plan)
+        provider.search_document = search_document(facts)
+        provider.card = result_card(facts)
         return plan
 
-    def search_document(self, plan: dict) -> str:
-        """The document services.indexing builds from saved rows, built here from the plan."""
-        services = plan["services"]
-        names = self.names
-        return search_document(
-            name=plan["provider"].name,
-            support_types=[s.support_type.name for s in services]
-            + [s.support_type.noun for s in services],
-            concerns=[names[Concern][pk] for s in services for pk in s._demo_links["concerns"]],
-            approaches=[
-                names[Approach][pk] for s in services for pk in s._demo_links["approaches"]
+    def facts(self, plan: dict) -> ListingFacts:
+        terms = self.terms
+        return ListingFacts(
+            provider=plan["provider"],
+            services=[
+                ServiceFacts(
+                    service=s,
+                    approaches=[terms[Approach][pk] for pk in s._demo_links["approaches"]],
+                    concerns=[terms[Concern][pk] for pk in s._demo_links["concerns"]],
+                )
+                for s in plan["services"]
             ],
             qualifications=[
-                f"{title} {issuer}" for _kind, title, issuer, *_rest in plan["qualifications"]
+                (kind, title, issuer, verified)
+                for kind, title, issuer, _n, _r, _y, verified in plan["qualifications"]
             ],
-            languages=[names[Language][pk] for pk in plan["languages"]],
-            communities=[names[Community][pk] for pk in plan["communities"]],
-            places=[
-                f"{loc.town} {loc.postcode_district} {loc.region}" for loc in plan["locations"]
-            ],
-            statement=plan["provider"].statement,
-            service_texts=[f"{s.name} {s.description}" for s in services],
+            languages=[terms[Language][pk][1] for pk in plan["languages"]],
+            communities=[terms[Community][pk][1] for pk in plan["communities"]],
+            places=[(loc.town, loc.postcode_district, loc.region) for loc in plan["locations"]],
         )
 
     def individual_support_types(self) -> list[str]:

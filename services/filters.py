@@ -1,0 +1,419 @@
+"""Every search criterion in one FilterSet, and how many results each option would give."""
+
+from dataclasses import dataclass
+
+import django_filters
+from django import forms
+from django.core.cache import cache
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from services import geo
+from services.models import (
+    AgeGroup,
+    Approach,
+    Concern,
+    Gender,
+    Language,
+    Provider,
+    Qualification,
+    Service,
+    SupportType,
+)
+from services.search import MAX_QUERY_LENGTH, search_providers
+
+FORMATS = [("in_person", "In person"), ("online", "Online"), ("phone", "By phone")]
+FORMAT_FIELDS = {
+    "in_person": "offers_in_person",
+    "online": "offers_online",
+    "phone": "offers_phone",
+}
+SORTS = [
+    ("relevance", "Best match"),
+    ("distance", "Nearest"),
+    ("fee", "Lowest fee"),
+    ("experience", "Most experienced"),
+    ("name", "Name"),
+]
+RADIUS_DEFAULT_KM = 10
+RADIUS_CHOICES = [2, 5, 10, 25, 50, 100]
+RADIUS_MAX_KM = 500
+TAXONOMY_CACHE_SECONDS = 300
+
+# Which filters describe one service (they must all hold for the same service)
+# and which describe the provider.
+SERVICE_FILTERS = [
+    "type",
+    "concern",
+    "approach",
+    "format",
+    "age_group",
+    "max_fee",
+    "sliding_scale",
+    "free",
+    "insurance",
+]
+PROVIDER_FILTERS = ["language", "gender", "accepting", "verified", "min_years"]
+LIST_FILTERS = ["type", "concern", "approach", "format", "age_group", "language", "gender"]
+FLAG_FILTERS = ["sliding_scale", "free", "insurance", "accepting", "verified"]
+
+TAXONOMIES = {
+    "type": SupportType,
+    "concern": Concern,
+    "approach": Approach,
+    "age_group": AgeGroup,
+    "language": Language,
+    "gender": Gender,
+}
+
+
+def taxonomy_options(name: str) -> list[tuple[str, str]]:
+    """(slug, name) of a taxonomy, cached briefly: they change rarely and every results page needs them."""
+    key = f"taxonomy-options:{name}"
+    options = cache.get(key)
+    if options is None:
+        options = list(TAXONOMIES[name].objects.values_list("slug", "name"))
+        cache.set(key, options, TAXONOMY_CACHE_SECONDS)
+    return options
+
+
+def clear_taxonomy_cache() -> None:
+    cache.delete_many([f"taxonomy-options:{name}" for name in TAXONOMIES] + ["support-type-nouns"])
+
+
+class FlagFilter(django_filters.Filter):
+    """A checkbox: ticked means "only these"; unticked means no filter (not "only those without")."""
+
+    field_class = forms.BooleanField
+
+
+class WholeNumberFilter(django_filters.Filter):
+    field_class = forms.IntegerField
+
+
+class FindForm(forms.Form):
+    """Validates the criteria together: the place, and a sort that fits the search."""
+
+    place: geo.Place | None = None
+    place_choices: tuple = ()
+
+    def clean(self):
+        data = super().clean()
+        lat, lng = data.get("lat"), data.get("lng")
+        if data.get("near"):
+            # A typed place wins over coordinates left from an earlier "use my location".
+            lookup = geo.resolve_place(data["near"])
+            self.place, self.place_choices = lookup.place, lookup.choices
+            if lookup.error:
+                self.add_error("near", lookup.error)
+            elif lookup.place is None:
+                self.add_error(
+                    "near", f"There is more than one “{data['near']}”. Choose the one you mean."
+                )
+        elif lat is not None and lng is not None:
+            self.place = geo.Place(label="your location", latitude=float(lat), longitude=float(lng))
+        elif (lat is None) != (lng is None) and not {"lat", "lng"} & set(self.errors):
+            self.add_error(
+                "near", "Your location came through incomplete. Type a town or postcode instead."
+            )
+        sort = data.get("sort")
+        if sort == "relevance" and not data.get("q"):
+            self.add_error("sort", "Sorting by best match needs some search words.")
+        elif sort == "distance" and self.place is None and "near" not in self.errors:
+            self.add_error("sort", "Sorting by distance needs a place.")
+        return data
+
+
+class ProviderFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="What are you looking for?", max_length=MAX_QUERY_LENGTH)
+    near = django_filters.CharFilter(label="Town, city or postcode", max_length=100)
+    lat = django_filters.NumberFilter(min_value=-90, max_value=90, widget=forms.HiddenInput)
+    lng = django_filters.NumberFilter(min_value=-180, max_value=180, widget=forms.HiddenInput)
+    radius = WholeNumberFilter(label="Within (km)", min_value=1, max_value=RADIUS_MAX_KM)
+    type = django_filters.MultipleChoiceFilter(
+        label="Kind of support",
+        choices=lambda: taxonomy_options("type"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    concern = django_filters.MultipleChoiceFilter(
+        label="Support with",
+        choices=lambda: taxonomy_options("concern"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    approach = django_filters.MultipleChoiceFilter(
+        label="Approach",
+        choices=lambda: taxonomy_options("approach"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    format = django_filters.MultipleChoiceFilter(
+        label="How", choices=FORMATS, widget=forms.CheckboxSelectMultiple
+    )
+    language = django_filters.MultipleChoiceFilter(
+        label="Language",
+        choices=lambda: taxonomy_options("language"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    age_group = django_filters.MultipleChoiceFilter(
+        label="Age",
+        choices=lambda: taxonomy_options("age_group"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    gender = django_filters.MultipleChoiceFilter(
+        label="Practitioner's gender",
+        choices=lambda: taxonomy_options("gender"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    max_fee = django_filters.NumberFilter(
+        label="Most you can pay a session (£)", min_value=0, max_value=10_000, decimal_places=2
+    )
+    sliding_scale = FlagFilter(label="Sliding-scale fees")
+    free = FlagFilter(label="Free")
+    insurance = FlagFilter(label="Accepts health insurance")
+    accepting = FlagFilter(label="Taking new clients now")
+    verified = FlagFilter(label="Licence checked by our staff")
+    min_years = WholeNumberFilter(
+        label="At least this many years' experience", min_value=0, max_value=60
+    )
+    sort = django_filters.ChoiceFilter(label="Sort by", choices=SORTS, empty_label=None)
+
+    class Meta:
+        model = Provider
+        fields = []
+        form = FindForm
+
+    def filter_queryset(self, queryset):
+        """All criteria at once (see Criteria), from the fields that are valid."""
+        providers = self.criteria.providers(queryset)
+        if self.criteria.sort() == "fee":
+            providers = self.criteria.with_lowest_fee(providers)
+        return providers.order_by(*self.criteria.ordering())
+
+    @property
+    def criteria(self) -> "Criteria":
+        if not hasattr(self, "_criteria"):
+            self.form.is_valid()  # only the fields that validate go into cleaned_data
+            self._criteria = Criteria(self.form.cleaned_data, place=self.form.place)
+        return self._criteria
+
+
+@dataclass
+class Criteria:
+    """What a person asked for, as conditions on providers and on their services."""
+
+    data: dict
+    place: geo.Place | None = None
+
+    def __post_init__(self):
+        self.data = {
+            key: value for key, value in self.data.items() if value not in (None, "", [], False)
+        }
+
+    @property
+    def radius_km(self) -> int:
+        return self.data.get("radius") or RADIUS_DEFAULT_KM
+
+    def active(self) -> list[str]:
+        return [name for name in SERVICE_FILTERS + PROVIDER_FILTERS if name in self.data]
+
+    def without(self, *names: str) -> "Criteria":
+        data = {key: value for key, value in self.data.items() if key not in names}
+        place = None if "near" in names else self.place
+        return Criteria(data, place=place)
+
+    # Conditions
+
+    def service_condition(self) -> Q:
+        d, condition = self.data, Q()
+        if "type" in d:
+            condition &= Q(support_type__slug__in=d["type"])
+        if "concern" in d:
+            condition &= Q(concerns__slug__in=d["concern"])
+        if "approach" in d:
+            condition &= Q(approaches__slug__in=d["approach"])
+        if "age_group" in d:
+            condition &= Q(age_groups__slug__in=d["age_group"])
+        if "format" in d:
+            any_format = Q()
+            for name in d["format"]:
+                any_format |= Q(**{FORMAT_FIELDS[name]: True})
+            condition &= any_format
+        if "max_fee" in d:
+            condition &= (
+                Q(is_free=True)
+                | Q(fee_min__lte=d["max_fee"])
+                | Q(fee_min__isnull=True, fee_max__lte=d["max_fee"])
+            )
+        if "sliding_scale" in d:
+            condition &= Q(sliding_scale=True)
+        if "free" in d:
+            condition &= Q(is_free=True)
+        if "insurance" in d:
+            condition &= Q(accepts_insurance=True)
+        return condition
+
+    def provider_condition(self) -> Q:
+        d, condition = self.data, Q()
+        if "language" in d:
+            speaks = Provider.languages.through.objects.filter(
+                provider_id=OuterRef("pk"), language__slug__in=d["language"]
+            )
+            condition &= Q(Exists(speaks))
+        if "gender" in d:
+            condition &= Q(gender__slug__in=d["gender"])
+        if "accepting" in d:
+            condition &= Q(accepting_new_clients=True)
+        if "verified" in d:
+            condition &= Q(Exists(verified_licences()))
+        if "min_years" in d:
+            condition &= Q(practising_since__lte=timezone.localdate().year - d["min_years"])
+        return condition
+
+    def matching_services(self) -> QuerySet:
+        return Service.objects.filter(self.service_condition(), provider_id=OuterRef("pk"))
+
+    def providers(self, queryset: QuerySet, *, search: bool = True) -> QuerySet:
+        queryset = queryset.filter(self.provider_condition())
+        if self.service_condition():
+            queryset = queryset.filter(Exists(self.matching_services()))
+        if self.place:
+            queryset = geo.providers_near(
+                queryset,
+                latitude=self.place.latitude,
+                longitude=self.place.longitude,
+                radius_km=self.radius_km,
+                include_online="online" in self.data.get("format", []),
+            )
+        if search and self.data.get("q"):
+            queryset = search_providers(queryset, self.data["q"]).queryset
+        return queryset
+
+    # Order
+
+    def sort(self) -> str:
+        chosen = self.data.get("sort")
+        if chosen == "relevance" and self.data.get("q"):
+            return chosen
+        if chosen == "distance" and self.place:
+            return chosen
+        if chosen in ("fee", "experience", "name"):
+            return chosen
+        if self.data.get("q"):
+            return "relevance"
+        return "distance" if self.place else "name"
+
+    def ordering(self) -> list:
+        match self.sort():
+            case "relevance":
+                return [F("rank").desc(), "name", "pk"]
+            case "distance":
+                return [F("distance_km").asc(nulls_last=True), "name", "pk"]
+            case "fee":
+                return [F("lowest_fee").asc(nulls_last=True), "name", "pk"]
+            case "experience":
+                return [F("practising_since").asc(nulls_last=True), "name", "pk"]
+        return ["name", "pk"]
+
+    def with_lowest_fee(self, queryset: QuerySet) -> QuerySet:
+        """The cheapest session among the services that match (free counts as 0)."""
+        fee = Case(
+            When(is_free=True, then=Value(0)),
+            default=Coalesce("fee_min", "fee_max"),
+            output_field=DecimalField(max_digits=8, decimal_places=2),
+        )
+        cheapest = (
+            self.matching_services()
+            .annotate(fee=fee)
+            .exclude(fee=None)
+            .order_by("fee")
+            .values("fee")[:1]
+        )
+        return queryset.annotate(lowest_fee=Subquery(cheapest))
+
+
+def verified_licences() -> QuerySet:
+    return Qualification.objects.filter(
+        provider_id=OuterRef("pk"), kind=Qualification.Kind.LICENCE, verified_on__isnull=False
+    )
+
+
+# Facet counts: for each option of each filter, how many providers the search would
+# give if that option were chosen, with the other filters as they are.
+
+
+def facet_counts(criteria: Criteria, base: QuerySet) -> dict[str, dict[str, int]]:
+    """{filter name: {option: count}} in one database query (a UNION ALL of small GROUP BYs)."""
+    parts = []
+    for name in LIST_FILTERS + FLAG_FILTERS:
+        # An option's count ignores the filter's own current choice ("OR within a filter").
+        others = criteria.without(name) if name in criteria.data else criteria
+        parts.extend(_facet_parts(name, others, base))
+    counts: dict[str, dict[str, int]] = {name: {} for name in LIST_FILTERS + FLAG_FILTERS}
+    if not parts:
+        return counts
+    union = parts[0].union(*parts[1:], all=True)
+    for name, option, count in union:
+        counts[name][option] = count
+    return counts
+
+
+def _facet_parts(name: str, criteria: Criteria, base: QuerySet) -> list[QuerySet]:
+    label = Value(name, output_field=CharField())
+    providers = criteria.providers(base).values("pk")
+    if name in SERVICE_FILTERS:
+        # Count providers through their services, so all service criteria hold for one service.
+        services = Service.objects.filter(criteria.service_condition(), provider__in=providers)
+        if name == "format":
+            return [
+                _count_part(services.filter(**{field: True}), label, Value(option), "provider_id")
+                for option, field in FORMAT_FIELDS.items()
+            ]
+        if name in FLAG_FILTERS:
+            field = {
+                "sliding_scale": "sliding_scale",
+                "free": "is_free",
+                "insurance": "accepts_insurance",
+            }[name]
+            return [_count_part(services.filter(**{field: True}), label, Value("1"), "provider_id")]
+        if name == "type":
+            return [_count_part(services, label, F("support_type__slug"), "provider_id")]
+        relation, term = {
+            "concern": ("concerns", "concern"),
+            "approach": ("approaches", "approach"),
+            "age_group": ("age_groups", "agegroup"),
+        }[name]
+        links = getattr(Service, relation).through.objects.filter(service__in=services.values("pk"))
+        return [_count_part(links, label, F(f"{term}__slug"), "service__provider_id")]
+    if name == "language":
+        links = Provider.languages.through.objects.filter(provider__in=providers)
+        return [_count_part(links, label, F("language__slug"), "provider_id")]
+    matching = Provider.objects.filter(pk__in=providers)
+    if name == "gender":
+        return [_count_part(matching.exclude(gender=None), label, F("gender__slug"), "pk")]
+    if name == "accepting":
+        return [_count_part(matching.filter(accepting_new_clients=True), label, Value("1"), "pk")]
+    if name == "verified":
+        return [_count_part(matching.filter(Exists(verified_licences())), label, Value("1"), "pk")]
+    raise ValueError(name)
+
+
+def _count_part(queryset: QuerySet, label, key, counted: str) -> QuerySet:
+    return (
+        queryset.order_by()
+        .values(facet=label, option=Coalesce(key, Value(""), output_field=CharField()))
+        .annotate(count=Count(counted, distinct=True))
+        .values_list("facet", "option", "count")
+    )

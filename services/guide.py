@@ -1,0 +1,317 @@
+"""The guide: what to look for in support, and a four-step form that builds a search."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django import forms
+from django.http import HttpResponseRedirect, QueryDict
+from django.shortcuts import render
+
+from services.models import AgeGroup, Concern, Gender, Language, SupportType
+
+# The results page's address is fixed by the design (people bookmark it); its view is
+# built separately, so the guide does not depend on its URL name.
+FIND_URL = "/find/"
+
+NOT_SURE = "not-sure"
+DEFAULT_RADIUS = "10"
+RADIUS_CHOICES = [(km, f"{km} km") for km in ("5", "10", "25", "50")]
+FORMAT_CHOICES = [
+    ("in_person", "In person"),
+    ("online", "Online, by video"),
+    ("phone", "By phone"),
+]
+# The results page's parameters, in the order the search link lists them.
+SEARCH_PARAMETERS = [
+    "concern",
+    "type",
+    "age_group",
+    "near",
+    "radius",
+    "format",
+    "language",
+    "max_fee",
+    "sliding_scale",
+    "free",
+    "accepting",
+    "gender",
+]
+
+
+@dataclass(frozen=True)
+class Step:
+    number: int
+    title: str
+    fields: tuple[str, ...]
+
+
+STEPS = [
+    Step(1, "What would you like support with?", ("concern",)),
+    Step(2, "What kind of support?", ("type", "age_group")),
+    Step(3, "Where and how?", ("near", "radius", "format")),
+    Step(4, "What else matters?", ("language", "max_fee", "sliding_scale", "free", "accepting", "gender")),
+]
+GROUPED_FIELDS = {"concern", "type", "age_group", "format"}  # shown as a fieldset of options
+
+
+class Tickbox(forms.CheckboxInput):
+    """A checkbox that submits "true", and reads "0", "false" and "off" in a link as unticked."""
+
+    def __init__(self):
+        super().__init__(attrs={"value": "true"})
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name, "").strip().lower() not in {"", "0", "false", "off"}
+
+
+class RadiusField(forms.ChoiceField):
+    """A distance that shows the usual one until the person chooses another."""
+
+    def bound_data(self, data, initial):
+        return data or initial
+
+
+class PoundsField(forms.DecimalField):
+    """An amount in pounds; a typed "£" sign is allowed."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip().lstrip("£").strip()
+        return super().to_python(value)
+
+
+@dataclass(frozen=True)
+class Vocabularies:
+    """The taxonomy terms the guide offers; loaded once per request, a fixed number of queries."""
+
+    concerns: list
+    support_types: list
+    age_groups: list
+    languages: list
+    genders: list
+
+    @classmethod
+    def load(cls) -> "Vocabularies":
+        return cls(
+            concerns=list(Concern.objects.all()),
+            support_types=list(SupportType.objects.all()),
+            age_groups=list(AgeGroup.objects.all()),
+            languages=list(Language.objects.all()),
+            genders=list(Gender.objects.all()),
+        )
+
+
+def _choices(terms) -> list[tuple[str, str]]:
+    return [(term.slug, term.name) for term in terms]
+
+
+class GuideForm(forms.Form):
+    """Every answer the guide asks for; all optional, each checked against what exists."""
+
+    concern = forms.MultipleChoiceField(
+        label="What would you like support with?",
+        required=False,
+        help_text="Tick any that apply, or none at all. You can come back and change your answers.",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "One of the concerns chosen is not on our list. Please choose from the list."},
+    )
+    type = forms.MultipleChoiceField(
+        label="Kinds of support",
+        required=False,
+        help_text="Tick any you would consider.",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "One of the kinds of support chosen is not on our list. Please choose from the list."},
+    )
+    age_group = forms.ChoiceField(
+        label="Who is the support for?",
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Please choose an age group from the list."},
+    )
+    near = forms.CharField(
+        label="Town or postcode",
+        required=False,
+        max_length=100,
+        help_text="For example Leeds or LS6. Leave this empty if you only want support online or by phone.",
+        error_messages={"max_length": "Please keep the town or postcode to 100 characters or fewer."},
+    )
+    radius = RadiusField(
+        label="How far could you travel?",
+        required=False,
+        choices=RADIUS_CHOICES,
+        initial=DEFAULT_RADIUS,
+        error_messages={"invalid_choice": "Please choose a distance from the list: 5, 10, 25 or 50 km."},
+    )
+    format = forms.MultipleChoiceField(
+        label="How would you like to meet?",
+        required=False,
+        help_text="Tick any that would work for you, or none if you do not mind.",
+        choices=FORMAT_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Please choose in person, online or by phone."},
+    )
+    language = forms.ChoiceField(
+        label="Language for your sessions",
+        required=False,
+        error_messages={"invalid_choice": "Please choose a language from the list."},
+    )
+    max_fee = PoundsField(
+        label="The most you could pay for one session, in pounds",
+        required=False,
+        min_value=0,
+        max_value=10_000,
+        max_digits=7,
+        decimal_places=2,
+        help_text="For example 40. Leave this empty if cost does not limit you.",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "size": 8}),
+        error_messages={
+            "invalid": "Enter the most you could pay as a number of pounds, for example 40.",
+            "min_value": "The most you could pay cannot be less than £0. Enter 0 or more, for example 40.",
+            "max_value": "That amount is too large. Enter £10,000 or less, for example 40.",
+            "max_digits": "That amount is too large. Enter a number of pounds, for example 40.",
+            "max_whole_digits": "That amount is too large. Enter a number of pounds, for example 40.",
+            "max_decimal_places": "Enter pounds and pence with no more than two figures after the point, for example 42.50.",
+        },
+    )
+    sliding_scale = forms.BooleanField(
+        label="Fees on a sliding scale (lower fees for people on lower incomes)",
+        required=False,
+        widget=Tickbox(),
+    )
+    free = forms.BooleanField(label="Only free support", required=False, widget=Tickbox())
+    accepting = forms.BooleanField(
+        label="Only those taking on new clients now", required=False, widget=Tickbox()
+    )
+    gender = forms.ChoiceField(
+        label="Gender of the practitioner (optional)",
+        required=False,
+        help_text="How practitioners describe themselves. Most people leave this as no preference.",
+        error_messages={"invalid_choice": "Please choose from the list, or “No preference”."},
+    )
+
+    def __init__(self, data, *, vocabularies: Vocabularies):
+        super().__init__(data, label_suffix="")
+        self.vocabularies = vocabularies
+        self.fields["concern"].choices = _choices(vocabularies.concerns)
+        self.fields["type"].choices = [
+            *_choices(vocabularies.support_types),
+            (NOT_SURE, "I'm not sure yet"),
+        ]
+        self.fields["age_group"].choices = [("", "Any age"), *_choices(vocabularies.age_groups)]
+        self.fields["language"].choices = [("", "Any language"), *_choices(vocabularies.languages)]
+        self.fields["gender"].choices = [("", "No preference"), *_choices(vocabularies.genders)]
+
+    def type_options(self):
+        """Each kind-of-support checkbox with its one-line summary ("not sure" is drawn apart)."""
+        summaries = [support_type.summary for support_type in self.vocabularies.support_types]
+        return list(zip(list(self["type"])[:-1], summaries, strict=True))
+
+    def tickboxes(self):
+        return [self["sliding_scale"], self["free"], self["accepting"]]
+
+    def is_unsure_of_type(self) -> bool:
+        return NOT_SURE in (self["type"].value() or [])
+
+    def clean_concern(self):
+        return list(dict.fromkeys(self.cleaned_data["concern"]))
+
+    def clean_type(self):
+        return list(dict.fromkeys(self.cleaned_data["type"]))
+
+    def clean_format(self):
+        return list(dict.fromkeys(self.cleaned_data["format"]))
+
+    def search_query(self) -> QueryDict:
+        """The results page's parameters for these answers, leaving out the empty ones."""
+        data = self.cleaned_data
+        types = [] if NOT_SURE in data["type"] else data["type"]
+        near = data["near"]
+        max_fee: Decimal | None = data["max_fee"]
+        values = {
+            "concern": data["concern"],
+            "type": types,
+            "age_group": [data["age_group"]],
+            "near": [near],
+            # A distance means nothing without a place to measure it from.
+            "radius": [data["radius"] or DEFAULT_RADIUS] if near else [],
+            "format": data["format"],
+            "language": [data["language"]],
+            "max_fee": [] if max_fee is None else [format(max_fee.normalize(), "f")],
+            "sliding_scale": ["true"] if data["sliding_scale"] else [],
+            "free": ["true"] if data["free"] else [],
+            "accepting": ["true"] if data["accepting"] else [],
+            "gender": [data["gender"]],
+        }
+        query = QueryDict(mutable=True)
+        for name in SEARCH_PARAMETERS:
+            if kept := [value for value in values[name] if value]:
+                query.setlist(name, kept)
+        return query
+
+
+def _answers(data: QueryDict, names) -> list[tuple[str, str]]:
+    """The person's answers as they sent them (valid or not), for hidden inputs and links."""
+    return [(name, value) for name in names for value in data.getlist(name) if value.strip()]
+
+
+def _step_link(step: int, answers: list[tuple[str, str]]) -> str:
+    query = QueryDict(mutable=True)
+    query["step"] = str(step)
+    for name, value in answers:
+        query.appendlist(name, value)
+    return "?" + query.urlencode()
+
+
+def _error_target(form: GuideForm, name: str) -> str:
+    """The id a link in the error summary moves focus to: the field, or a group's first option."""
+    field = form[name]
+    return f"{field.auto_id}_0" if name in GROUPED_FIELDS else field.auto_id
+
+
+def guide(request):
+    vocabularies = Vocabularies.load()
+    form = GuideForm(request.GET, vocabularies=vocabularies)
+    form_is_valid = form.is_valid()
+    requested = request.GET.get("step", "1")
+    done = requested == "done"
+    step_error = ""
+    if done:
+        number = len(STEPS)
+    elif requested in {str(step.number) for step in STEPS}:
+        number = int(requested)
+    else:
+        number = 1
+        step_error = "We could not find that step of the guide, so here is the first one. Your answers are kept."
+
+    if done and form_is_valid:
+        query = form.search_query().urlencode()
+        return HttpResponseRedirect(f"{FIND_URL}?{query}" if query else FIND_URL)
+    if not form_is_valid:
+        # Show the first step with a problem, so it can be put right where it was asked.
+        number = next((each.number for each in STEPS if set(each.fields) & set(form.errors)), 1)
+
+    step = STEPS[number - 1]
+    all_fields = [name for each in STEPS for name in each.fields]
+    answers = _answers(request.GET, all_fields)
+    errors = [
+        (_error_target(form, name), message)
+        for each in STEPS
+        for name in each.fields
+        for message in form.errors.get(name, [])
+    ]
+    context = {
+        "form": form,
+        "step": step,
+        "steps": STEPS,
+        "step_count": len(STEPS),
+        "is_last_step": number == len(STEPS),
+        "step_error": step_error,
+        "errors": errors,
+        # Answers from the other steps travel as hidden inputs; this step's are shown.
+        "carried": [(name, value) for name, value in answers if name not in step.fields],
+        "back_url": _step_link(number - 1, answers) if number > 1 else "",
+        "next_step": "done" if number == len(STEPS) else str(number + 1),
+        "support_types": vocabularies.support_types,
+    }
+    status = 400 if (step_error or errors) else 200
+    return render(request, "services/guide.html", context, status=status)

@@ -1,0 +1,268 @@
+"""What a results page says about a search: the summary line, the chips, the ways to widen it."""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.http import QueryDict
+
+from services.filters import (
+    FLAG_FILTERS,
+    FORMATS,
+    TAXONOMY_CACHE_SECONDS,
+    Criteria,
+    ProviderFilter,
+    taxonomy_options,
+)
+from services.models import Provider, Service, SupportType
+
+FLAG_LABELS = {
+    "sliding_scale": "sliding-scale fees",
+    "free": "free",
+    "insurance": "accepts insurance",
+    "accepting": "taking new clients",
+    "verified": "licence checked",
+}
+
+
+@dataclass
+class Chip:
+    """One active choice, with the query string that removes it."""
+
+    label: str
+    remove_query: str
+
+
+@dataclass
+class Relaxation:
+    label: str
+    count: int
+    query: str
+
+
+@dataclass
+class Option:
+    value: str
+    label: str
+    count: int | None
+    checked: bool
+
+
+@dataclass
+class FilterGroup:
+    name: str
+    legend: str
+    options: list[Option] = field(default_factory=list)
+
+
+def option_labels(name: str) -> dict[str, str]:
+    if name == "format":
+        return dict(FORMATS)
+    return dict(taxonomy_options(name))
+
+
+def chips(criteria: Criteria, query: QueryDict, place_label: str) -> list[Chip]:
+    """A removable chip for every value of every active filter."""
+    found = []
+    if criteria.data.get("q"):
+        found.append(Chip(f"“{criteria.data['q']}”", without(query, "q")))
+    if criteria.place:
+        found.append(
+            Chip(
+                f"within {criteria.radius_km} km of {place_label}",
+                without(query, "near", "lat", "lng", "radius"),
+            )
+        )
+    for name in ("type", "concern", "approach", "format", "language", "age_group", "gender"):
+        labels = option_labels(name)
+        for value in criteria.data.get(name, []):
+            found.append(Chip(labels.get(value, value), without(query, name, value=value)))
+    if "max_fee" in criteria.data:
+        found.append(
+            Chip(f"up to £{criteria.data['max_fee']:.0f} a session", without(query, "max_fee"))
+        )
+    if "min_years" in criteria.data:
+        found.append(
+            Chip(f"{criteria.data['min_years']}+ years' experience", without(query, "min_years"))
+        )
+    for name in FLAG_FILTERS:
+        if name in criteria.data:
+            found.append(Chip(FLAG_LABELS[name], without(query, name)))
+    return found
+
+
+def without(query: QueryDict, *names: str, value: str | None = None) -> str:
+    """The query string without these parameters (or without one value of a list), from page 1."""
+    remaining = query.copy()
+    remaining.pop("page", None)
+    for name in names:
+        if value is None:
+            remaining.pop(name, None)
+        else:
+            remaining.setlist(name, [v for v in remaining.getlist(name) if v != value])
+    return remaining.urlencode()
+
+
+def summary(count: int, criteria: Criteria, place_label: str) -> str:
+    """“14 counsellors for grief within 10 km of Leeds”."""
+    types = criteria.data.get("type", [])
+    if len(types) == 1:
+        type_name = _type_noun(types[0])
+        noun = type_name if count != 1 else _singular(type_name)
+    else:
+        noun = "listing" if count == 1 else "listings"
+    words = [f"{count:,}", noun]
+    concerns = criteria.data.get("concern", [])
+    if concerns:
+        labels = option_labels("concern")
+        words.append("for " + _or_list([labels.get(c, c).lower() for c in concerns]))
+    if criteria.data.get("q"):
+        words.append(f"matching “{criteria.data['q']}”")
+    if criteria.place:
+        words.append(f"within {criteria.radius_km} km of {place_label}")
+        if "online" in criteria.data.get("format", []):
+            words.append("or online")
+    return " ".join(words)
+
+
+def _type_noun(slug: str) -> str:
+    nouns = cache.get_or_set(
+        "support-type-nouns",
+        lambda: {t.slug: (t.noun or t.name).lower() for t in SupportType.objects.all()},
+        TAXONOMY_CACHE_SECONDS,
+    )
+    return nouns.get(slug, "listings")
+
+
+def _singular(noun: str) -> str:
+    return noun[:-1] if noun.endswith("s") else noun
+
+
+def _or_list(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def relaxations(
+    filterset: ProviderFilter, base, query: QueryDict, place_label: str
+) -> list[Relaxation]:
+    """For an empty result: each single change that would give results, and how many."""
+    criteria = filterset.criteria
+    found = []
+    if criteria.place and criteria.radius_km < 100:
+        wider = min(criteria.radius_km * 3, 100)
+        widened = Criteria({**criteria.data, "radius": wider}, place=criteria.place)
+        found.append(
+            Relaxation(
+                f"Search within {wider} km",
+                widened.providers(base).count(),
+                _with(query, radius=str(wider)),
+            )
+        )
+    if criteria.place and "online" not in criteria.data.get("format", []):
+        with_online = Criteria(
+            {**criteria.data, "format": [*criteria.data.get("format", []), "online"]},
+            place=criteria.place,
+        )
+        found.append(
+            Relaxation(
+                "Include online support",
+                with_online.providers(base).count(),
+                _with(query, format=[*query.getlist("format"), "online"]),
+            )
+        )
+    removable = [("q", "the search words"), ("near", f"the place ({place_label})")]
+    removable += [(name, _filter_label(filterset, name)) for name in criteria.active()]
+    for name, label in removable:
+        if name == "q" and not criteria.data.get("q") or name == "near" and not criteria.place:
+            continue
+        names = ("near", "lat", "lng", "radius") if name == "near" else (name,)
+        relaxed = criteria.without(*names)
+        found.append(
+            Relaxation(f"Remove {label}", relaxed.providers(base).count(), without(query, *names))
+        )
+    return [r for r in found if r.count]
+
+
+def _filter_label(filterset: ProviderFilter, name: str) -> str:
+    label = str(filterset.form.fields[name].label)
+    return f"“{label.lower()}”"
+
+
+def _with(query: QueryDict, **values) -> str:
+    changed = query.copy()
+    changed.pop("page", None)
+    for name, value in values.items():
+        if isinstance(value, list):
+            changed.setlist(name, value)
+        else:
+            changed[name] = value
+    return changed.urlencode()
+
+
+def annotate_cards(providers: list[Provider], criteria: Criteria, today: datetime.date) -> None:
+    """Add what a card needs beyond the stored card: matched concerns, next group meeting."""
+    wanted = set(criteria.data.get("concern", []))
+    for provider in providers:
+        card = provider.card or {}
+        provider.matched_concerns = [
+            name for slug, name in card.get("concerns", []) if slug in wanted
+        ]
+        provider.other_concerns = [
+            name for slug, name in card.get("concerns", []) if slug not in wanted
+        ]
+        meetings = []
+        for group in card.get("groups", []):
+            schedule = Service(
+                group_weekday=group["weekday"],
+                group_frequency=group["frequency"],
+                group_starts_on=datetime.date.fromisoformat(group["starts_on"])
+                if group["starts_on"]
+                else None,
+            )
+            meetings.append(
+                {
+                    "name": group["name"],
+                    "start": group["start"],
+                    "date": schedule.next_meeting(today),
+                }
+            )
+        provider.next_meetings = sorted(meetings, key=lambda m: m["date"])
+        provider.verified_licence = any(
+            c["kind"] == "licence" and c["verified"] for c in card.get("credentials", [])
+        )
+
+
+def filter_groups(
+    filterset: ProviderFilter, counts: dict[str, dict[str, int]]
+) -> list[FilterGroup]:
+    """The list filters with each option's count, in the order the form shows them."""
+    chosen = filterset.form.data
+    groups = []
+    for name in ("type", "concern", "format", "approach", "language", "age_group", "gender"):
+        field = filterset.form.fields[name]
+        selected = set(chosen.getlist(name)) if hasattr(chosen, "getlist") else set()
+        group = FilterGroup(name=name, legend=str(field.label))
+        for value, label in field.choices:
+            group.options.append(
+                Option(
+                    value=value,
+                    label=label,
+                    count=counts.get(name, {}).get(value, 0),
+                    checked=value in selected,
+                )
+            )
+        groups.append(group)
+    return groups
+
+
+def flag_options(filterset: ProviderFilter, counts: dict[str, dict[str, int]]) -> list[Option]:
+    chosen = filterset.form.data
+    return [
+        Option(
+            value=name,
+            label=str(filterset.form.fields[name].label),
+            count=counts.get(name, {}).get("1", 0),
+            checked=bool(chosen.get(name)),
+        )
+        for name in FLAG_FILTERS
+    ]
