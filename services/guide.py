@@ -49,19 +49,30 @@ STEPS = [
     Step(1, "What would you like support with?", ("concern",)),
     Step(2, "What kind of support?", ("type", "age_group")),
     Step(3, "Where and how?", ("near", "radius", "format")),
-    Step(4, "What else matters?", ("language", "max_fee", "sliding_scale", "free", "accepting", "gender")),
+    Step(
+        4,
+        "What else matters?",
+        ("language", "max_fee", "sliding_scale", "free", "accepting", "gender"),
+    ),
 ]
 GROUPED_FIELDS = {"concern", "type", "age_group", "format"}  # shown as a fieldset of options
 
 
 class Tickbox(forms.CheckboxInput):
-    """A checkbox that submits "true", and reads "0", "false" and "off" in a link as unticked."""
+    """A checkbox that submits "1" (as the results page's own do); "0", "false", "off" read as unticked."""
 
     def __init__(self):
-        super().__init__(attrs={"value": "true"})
+        super().__init__(attrs={"value": "1"})
 
     def value_from_datadict(self, data, files, name):
         return data.get(name, "").strip().lower() not in {"", "0", "false", "off"}
+
+
+class OptionsField(forms.MultipleChoiceField):
+    """Ticked options, each once; an empty value in a shared link is ignored, not an error."""
+
+    def to_python(self, value):
+        return list(dict.fromkeys(item for item in super().to_python(value) if item.strip()))
 
 
 class RadiusField(forms.ChoiceField):
@@ -108,19 +119,23 @@ def _choices(terms) -> list[tuple[str, str]]:
 class GuideForm(forms.Form):
     """Every answer the guide asks for; all optional, each checked against what exists."""
 
-    concern = forms.MultipleChoiceField(
+    concern = OptionsField(
         label="What would you like support with?",
         required=False,
         help_text="Tick any that apply, or none at all. You can come back and change your answers.",
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"invalid_choice": "One of the concerns chosen is not on our list. Please choose from the list."},
+        error_messages={
+            "invalid_choice": "One of the concerns chosen is not on our list. Please choose from the list."
+        },
     )
-    type = forms.MultipleChoiceField(
+    type = OptionsField(
         label="Kinds of support",
         required=False,
         help_text="Tick any you would consider.",
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"invalid_choice": "One of the kinds of support chosen is not on our list. Please choose from the list."},
+        error_messages={
+            "invalid_choice": "One of the kinds of support chosen is not on our list. Please choose from the list."
+        },
     )
     age_group = forms.ChoiceField(
         label="Who is the support for?",
@@ -133,16 +148,20 @@ class GuideForm(forms.Form):
         required=False,
         max_length=100,
         help_text="For example Leeds or LS6. Leave this empty if you only want support online or by phone.",
-        error_messages={"max_length": "Please keep the town or postcode to 100 characters or fewer."},
+        error_messages={
+            "max_length": "Please keep the town or postcode to 100 characters or fewer."
+        },
     )
     radius = RadiusField(
         label="How far could you travel?",
         required=False,
         choices=RADIUS_CHOICES,
         initial=DEFAULT_RADIUS,
-        error_messages={"invalid_choice": "Please choose a distance from the list: 5, 10, 25 or 50 km."},
+        error_messages={
+            "invalid_choice": "Please choose a distance from the list: 5, 10, 25 or 50 km."
+        },
     )
-    format = forms.MultipleChoiceField(
+    format = OptionsField(
         label="How would you like to meet?",
         required=False,
         help_text="Tick any that would work for you, or none if you do not mind.",
@@ -212,15 +231,6 @@ class GuideForm(forms.Form):
     def is_unsure_of_type(self) -> bool:
         return NOT_SURE in (self["type"].value() or [])
 
-    def clean_concern(self):
-        return list(dict.fromkeys(self.cleaned_data["concern"]))
-
-    def clean_type(self):
-        return list(dict.fromkeys(self.cleaned_data["type"]))
-
-    def clean_format(self):
-        return list(dict.fromkeys(self.cleaned_data["format"]))
-
     def search_query(self) -> QueryDict:
         """The results page's parameters for these answers, leaving out the empty ones."""
         data = self.cleaned_data
@@ -237,9 +247,9 @@ class GuideForm(forms.Form):
             "format": data["format"],
             "language": [data["language"]],
             "max_fee": [] if max_fee is None else [format(max_fee.normalize(), "f")],
-            "sliding_scale": ["true"] if data["sliding_scale"] else [],
-            "free": ["true"] if data["free"] else [],
-            "accepting": ["true"] if data["accepting"] else [],
+            "sliding_scale": ["1"] if data["sliding_scale"] else [],
+            "free": ["1"] if data["free"] else [],
+            "accepting": ["1"] if data["accepting"] else [],
             "gender": [data["gender"]],
         }
         query = QueryDict(mutable=True)
@@ -281,7 +291,9 @@ def guide(request):
         number = int(requested)
     else:
         number = 1
-        step_error = "We could not find that step of the guide, so here is the first one. Your answers are kept."
+        step_error = (
+            "We could not find that step of the guide. Your answers are kept: carry on from here."
+        )
 
     if done and form_is_valid:
         query = form.search_query().urlencode()
@@ -302,7 +314,6 @@ def guide(request):
     context = {
         "form": form,
         "step": step,
-        "steps": STEPS,
         "step_count": len(STEPS),
         "is_last_step": number == len(STEPS),
         "step_error": step_error,

@@ -15,6 +15,7 @@ from services.filters import (
     taxonomy_options,
 )
 from services.models import Provider, Service, SupportType
+from services.search import parse
 
 FLAG_LABELS = {
     "sliding_scale": "sliding-scale fees",
@@ -53,6 +54,15 @@ class FilterGroup:
     name: str
     legend: str
     options: list[Option] = field(default_factory=list)
+
+    @property
+    def chosen(self) -> int:
+        return sum(option.checked for option in self.options)
+
+    @property
+    def open(self) -> bool:
+        """Short lists, and lists with a choice made, start unfolded."""
+        return len(self.options) <= 5 or bool(self.chosen)
 
 
 def option_labels(name: str) -> dict[str, str]:
@@ -180,7 +190,35 @@ def relaxations(
         found.append(
             Relaxation(f"Remove {label}", relaxed.providers(base).count(), without(query, *names))
         )
-    return [r for r in found if r.count]
+    helpful = [r for r in found if r.count]
+    if not helpful and criteria.place and criteria.active():
+        # No single change is enough: offer the two broad ones.
+        nearby = criteria.without(*criteria.active(), "q")
+        found.append(
+            Relaxation(
+                f"Everything near {place_label}",
+                nearby.providers(base).count(),
+                _keep(query, "near", "lat", "lng", "radius"),
+            )
+        )
+        anywhere = Criteria({**criteria.without("near").data, "format": ["online"]})
+        found.append(
+            Relaxation(
+                "The same filters, online, anywhere",
+                anywhere.providers(base).count(),
+                _with(without(query, "near", "lat", "lng", "radius"), format=["online"]),
+            )
+        )
+        helpful = [r for r in found if r.count]
+    return helpful
+
+
+def _keep(query: QueryDict, *names: str) -> str:
+    kept = QueryDict(mutable=True)
+    for name in names:
+        if name in query:
+            kept.setlist(name, query.getlist(name))
+    return kept.urlencode()
 
 
 def _filter_label(filterset: ProviderFilter, name: str) -> str:
@@ -188,8 +226,8 @@ def _filter_label(filterset: ProviderFilter, name: str) -> str:
     return f"“{label.lower()}”"
 
 
-def _with(query: QueryDict, **values) -> str:
-    changed = query.copy()
+def _with(query: QueryDict | str, **values) -> str:
+    changed = QueryDict(query, mutable=True) if isinstance(query, str) else query.copy()
     changed.pop("page", None)
     for name, value in values.items():
         if isinstance(value, list):
@@ -202,14 +240,16 @@ def _with(query: QueryDict, **values) -> str:
 def annotate_cards(providers: list[Provider], criteria: Criteria, today: datetime.date) -> None:
     """Add what a card needs beyond the stored card: matched concerns, next group meeting."""
     wanted = set(criteria.data.get("concern", []))
+    words = [term.text.lower() for term in parse(criteria.data.get("q", "")) if not term.excluded]
+
+    def matched(slug: str, name: str) -> bool:
+        return slug in wanted or any(word in name.lower() for word in words)
+
     for provider in providers:
         card = provider.card or {}
-        provider.matched_concerns = [
-            name for slug, name in card.get("concerns", []) if slug in wanted
-        ]
-        provider.other_concerns = [
-            name for slug, name in card.get("concerns", []) if slug not in wanted
-        ]
+        concerns = card.get("concerns", [])
+        provider.matched_concerns = [name for slug, name in concerns if matched(slug, name)]
+        provider.other_concerns = [name for slug, name in concerns if not matched(slug, name)]
         meetings = []
         for group in card.get("groups", []):
             schedule = Service(

@@ -163,8 +163,57 @@ def provider_detail(request, slug):
         key=lambda concern: concern.name,
     )
     return render(
-        request, "services/provider_detail.html", {"provider": provider, "concerns": concerns}
+        request,
+        "services/provider_detail.html",
+        {
+            "provider": provider,
+            "concerns": concerns,
+            "canonical_url": request.build_absolute_uri(provider.get_absolute_url()),
+            "structured_data": _structured_data(provider, request),
+        },
     )
+
+
+def _structured_data(provider: Provider, request) -> dict:
+    """schema.org facts for search engines: only what the page itself shows."""
+    full_address = Location.AddressShown.FULL
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Person" if provider.kind == Provider.Kind.INDIVIDUAL else "Organization",
+        "name": provider.name,
+        "url": request.build_absolute_uri(provider.get_absolute_url()),
+        "description": provider.statement[:500],
+        "knowsLanguage": [language.name for language in provider.languages.all()],
+        "knowsAbout": sorted({c.name for s in provider.services.all() for c in s.concerns.all()}),
+        "hasCredential": [
+            {
+                "@type": "EducationalOccupationalCredential",
+                "name": q.title,
+                "credentialCategory": q.get_kind_display(),
+            }
+            for q in provider.qualifications.all()
+        ],
+    }
+    if provider.phone:
+        data["telephone"] = provider.phone
+    if provider.email:
+        data["email"] = provider.email
+    addresses = []
+    for location in provider.locations.all():
+        # Only as much of the address as the provider chose to show.
+        address = {
+            "@type": "PostalAddress",
+            "addressLocality": location.town,
+            "addressCountry": location.country,
+        }
+        if location.address_shown == full_address:
+            address.update(streetAddress=location.address_line1, postalCode=location.postcode)
+        else:
+            address["postalCode"] = location.postcode_district
+        addresses.append(address)
+    if addresses:
+        data["address"] = addresses[0] if len(addresses) == 1 else addresses
+    return data
 
 
 def healthz(request):

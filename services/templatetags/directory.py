@@ -1,8 +1,11 @@
 """Template filters for showing listings."""
 
+import json
 from decimal import Decimal
 
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -66,3 +69,13 @@ def field_label(form, name: str) -> str:
         if field is not None and field.label
         else name.replace("_", " ").capitalize()
     )
+
+
+_JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+@register.filter
+def json_ld(data: dict) -> str:
+    """A schema.org block; escaped like json_script, so no text can close the script element."""
+    text = json.dumps(data, ensure_ascii=False).translate(_JSON_ESCAPES)
+    return format_html('<script type="application/ld+json">{}</script>', mark_safe(text))
