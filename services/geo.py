@@ -184,9 +184,10 @@ def _places(rows: list[tuple], qualifier: str) -> tuple[list[Place], list[Place]
     home = settings.DIRECTORY_COUNTRY
     # A home-country name needs its region only when the home country has it in several.
     home_regions = {region for _, region, code, *_ in rows if code == home}
+    wanted = place_key(qualifier)
     at_home, abroad, labels = [], [], set()
     for name, region, code, country, latitude, longitude in rows:
-        if qualifier and not _qualifies(qualifier, region, code, country):
+        if qualifier and not _qualifies(wanted, region, code, country):
             continue
         if code == home:
             label = f"{name}, {region}" if region and len(home_regions) > 1 else name
@@ -207,11 +208,13 @@ def _one_or_choices(places: list[Place]) -> PlaceLookup:
     return PlaceLookup(None, choices=tuple(places[:MAX_CHOICES]))
 
 
-def _qualifies(qualifier: str, region: str, code: str, country: str) -> bool:
-    wanted = place_key(qualifier)
+def _qualifies(wanted: str, region: str, code: str, country: str) -> bool:
+    """Whether a qualifier (as a place_key) names this region or country."""
+    if not wanted:
+        return False
     if COUNTRY_ALIASES.get(wanted) == code:
         return True
-    return wanted in (place_key(region), code.lower(), place_key(country)) and bool(wanted)
+    return wanted in (place_key(region), code.lower(), place_key(country))
 
 
 def bounding_box(latitude: float, longitude: float, km: float) -> tuple[float, float, float, float]:

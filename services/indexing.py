@@ -3,6 +3,7 @@
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Prefetch
@@ -17,7 +18,7 @@ WEIGHTS = "ABCD"
 
 _WORD = re.compile(r"[^\W\d_]{4,}", re.UNICODE)
 
-_VECTOR_SQL = " || ".join(
+SEARCH_VECTOR_SQL = " || ".join(
     f"setweight(to_tsvector('english', split_part(search_document, E'\\n', {n})), '{w}')"
     for n, w in enumerate(WEIGHTS, start=1)
 )
@@ -101,9 +102,10 @@ def result_card(facts: ListingFacts) -> dict:
     fees = [fee for s in priced for fee in (s.fee_min, s.fee_max) if fee is not None]
     return {
         "kind": facts.provider.kind,
-        "types": _unique((s.support_type.slug, s.support_type.name) for s in services),
-        "approaches": _unique(name for f in facts.services for _slug, name in f.approaches),
-        "concerns": _unique(pair for f in facts.services for pair in f.concerns),
+        # Sorted, so a card is the same whether built from saved rows or from a plan.
+        "types": _unique(sorted((s.support_type.slug, s.support_type.name) for s in services)),
+        "approaches": _unique(sorted(name for f in facts.services for _slug, name in f.approaches)),
+        "concerns": _unique(sorted(pair for f in facts.services for pair in f.concerns)),
         "formats": [
             name
             for name, offered in [
@@ -120,26 +122,33 @@ def result_card(facts: ListingFacts) -> dict:
             )
             if kind in ("licence", "membership", "certification")
         ][:3],
-        "fee_min": str(min(fees)) if fees else None,
-        "fee_max": str(max(fees)) if fees else None,
+        "fee_min": _money_text(min(fees)) if fees else None,
+        "fee_max": _money_text(max(fees)) if fees else None,
         "currency": priced[0].currency if priced else "GBP",
         "free": any(s.is_free for s in services),
         "only_free": bool(services) and all(s.is_free for s in services),
         "sliding_scale": any(s.sliding_scale for s in services),
         "insurance": any(s.accepts_insurance for s in services),
-        "towns": _unique(town for town, _district, _region in facts.places),
-        "groups": [
-            {
-                "name": str(s),
-                "weekday": s.group_weekday,
-                "start": s.group_start_time.strftime("%H:%M") if s.group_start_time else None,
-                "frequency": s.group_frequency,
-                "starts_on": s.group_starts_on.isoformat() if s.group_starts_on else None,
-            }
-            for s in services
-            if s.group_weekday is not None
-        ],
+        "towns": _unique(sorted(town for town, _district, _region in facts.places)),
+        "groups": sorted(
+            [
+                {
+                    "name": str(s),
+                    "weekday": s.group_weekday,
+                    "start": s.group_start_time.strftime("%H:%M") if s.group_start_time else None,
+                    "frequency": s.group_frequency,
+                    "starts_on": s.group_starts_on.isoformat() if s.group_starts_on else None,
+                }
+                for s in services
+                if s.group_weekday is not None
+            ],
+            key=lambda group: (group["name"], group["weekday"]),
+        ),
     }
+
+
+def _money_text(amount) -> str:
+    return str(Decimal(amount).quantize(Decimal("0.01")))
 
 
 def _credential_order(qualification: tuple) -> tuple:
@@ -190,7 +199,7 @@ def search_vectors_update(provider_ids: list[int]) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE services_provider SET search_vector = {_VECTOR_SQL} WHERE id = ANY(%s)",
+            f"UPDATE services_provider SET search_vector = {SEARCH_VECTOR_SQL} WHERE id = ANY(%s)",
             [provider_ids],
         )
 

@@ -129,3 +129,17 @@ def test_if_empty_does_nothing_when_providers_exist():
     output = seed(providers=10, if_empty=True)
     assert "nothing added" in output
     assert Provider.objects.count() == 10
+
+
+def test_search_text_and_cards_match_what_indexing_builds_from_saved_rows():
+    """seed_demo writes documents and cards from its plans; they must equal the real thing."""
+    import json
+
+    from services.indexing import facts_from_provider, result_card, search_document, search_queryset
+
+    seed(providers=150)
+    for provider in search_queryset():
+        facts = facts_from_provider(provider)
+        assert provider.search_document == search_document(facts), provider.slug
+        assert provider.card == json.loads(json.dumps(result_card(facts))), provider.slug
+        assert provider.card["types"], provider.slug

@@ -1,23 +1,25 @@
 """Generate realistic, varied demo listings, deterministically, with bulk inserts."""
 
 import datetime
+import json
 import random
 import time
 from decimal import Decimal
 
+from django.contrib.postgres.search import SearchVectorField
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from services import demo_data as data
 from services.indexing import (
+    SEARCH_VECTOR_SQL,
     ListingFacts,
     ServiceFacts,
     result_card,
     search_document,
-    search_vectors_update,
     vocabulary_add,
 )
 from services.models import (
@@ -61,6 +63,55 @@ def insert_rows(model, columns: list[str], rows: list[tuple]) -> None:
         else:
             placeholders = ", ".join(["%s"] * len(columns))
             cursor.executemany(f"INSERT INTO {table} ({column_list}) VALUES ({placeholders})", rows)
+
+
+def insert_objects(model, objects: list) -> None:
+    """Give new model objects their keys and write them: bulk_create, or COPY on PostgreSQL.
+
+    Providers' search vectors are computed by the same statement that writes
+    them, so no row is written twice.
+    """
+    if not objects:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objects)
+        return
+    now = timezone.now()
+    fields = [f for f in model._meta.concrete_fields if not isinstance(f, SearchVectorField)]
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [table, len(objects)],
+        )
+        for obj, (pk,) in zip(objects, cursor.fetchall(), strict=True):
+            obj.pk = pk
+        rows = [tuple(_column_value(field, obj, now) for field in fields) for obj in objects]
+        columns = [field.column for field in fields]
+        if model is not Provider:
+            insert_rows(model, columns, rows)
+            return
+        cursor.execute(
+            "CREATE TEMP TABLE seed_provider (LIKE services_provider INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
+        column_list = ", ".join(connection.ops.quote_name(column) for column in columns)
+        with cursor.copy(f"COPY seed_provider ({column_list}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO services_provider ({column_list}, search_vector) "
+            f"SELECT {column_list}, {SEARCH_VECTOR_SQL} FROM seed_provider"
+        )
+        cursor.execute("DROP TABLE seed_provider")
+
+
+def _column_value(field, obj, now):
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        setattr(obj, field.attname, now)
+    value = getattr(obj, field.attname)
+    if isinstance(field, models.JSONField):
+        return json.dumps(value)
+    return value
 
 
 class Command(BaseCommand):
@@ -154,22 +205,23 @@ class ListingGenerator:
         plans = [self.plan_provider() for _ in range(size)]
         # Rows that need their new keys go through bulk_create; the rest (most
         # of the volume) are plain tuples written by insert_rows().
-        providers = Provider.objects.bulk_create([plan["provider"] for plan in plans])
-        # The services link to these same objects, which now carry their keys.
-        Location.objects.bulk_create(
+        providers = [plan["provider"] for plan in plans]
+        insert_objects(Provider, providers)
+        # The services link to these same location objects, which now carry their keys.
+        insert_objects(
+            Location,
             [
-                location
-                for provider, plan in zip(providers, plans, strict=True)
-                for location in self.owned(plan["locations"], provider)
-            ]
+                loc
+                for p, plan in zip(providers, plans, strict=True)
+                for loc in self.owned(plan["locations"], p)
+            ],
         )
-        services = Service.objects.bulk_create(
-            [
-                service
-                for provider, plan in zip(providers, plans, strict=True)
-                for service in self.owned(plan["services"], provider)
-            ]
-        )
+        services = [
+            s
+            for p, plan in zip(providers, plans, strict=True)
+            for s in self.owned(plan["services"], p)
+        ]
+        insert_objects(Service, services)
         rows = {
             name: []
             for name in (
@@ -192,7 +244,6 @@ class ListingGenerator:
             rows["locations"] += [
                 (service.pk, location.pk) for location in service._demo_links["locations"]
             ]
-        search_vectors_update([provider.pk for provider in providers])
         vocabulary_add(provider.search_document for provider in providers)
         insert_rows(Qualification, QUALIFICATION_COLUMNS, rows.pop("qualifications"))
         owners = {"languages": Provider, "communities": Provider}
