@@ -25,19 +25,26 @@ class Term:
     excluded: bool = False
 
 
-def parse(q: str) -> list[Term]:
-    """Split websearch-style input into terms: words, "quoted phrases" and -exclusions."""
-    terms = []
+def parse_groups(q: str) -> list[list[Term]]:
+    """Split websearch-style input into terms ("quoted phrases", -exclusions), in groups
+    separated by a standalone "or": any group may match, all terms of a group must."""
+    groups: list[list[Term]] = [[]]
     for match in _TOKEN.finditer(q):
+        quoted = match.group(2) is not None
         minus, text = (
-            (match.group(1), match.group(2))
-            if match.group(2) is not None
-            else (match.group(3), match.group(4))
+            (match.group(1), match.group(2)) if quoted else (match.group(3), match.group(4))
         )
         text = " ".join(text.split()).strip("'.,;:!?()")
-        if text and text.lower() != "or":
-            terms.append(Term(text=text, excluded=bool(minus)))
-    return terms
+        if not quoted and not minus and text.lower() == "or":
+            groups.append([])
+        elif text:
+            groups[-1].append(Term(text=text, excluded=bool(minus)))
+    return [group for group in groups if group]
+
+
+def parse(q: str) -> list[Term]:
+    """All the terms of q, whichever "or" group they are in."""
+    return [term for group in parse_groups(q) for term in group]
 
 
 def synonyms() -> dict[str, str]:
@@ -89,14 +96,15 @@ def _search_postgresql(queryset, alternatives: list[str]) -> SearchResult:
 
 
 def _search_sqlite(queryset, alternatives: list[str]) -> SearchResult:
-    """Every term must appear in the document (any of the alternatives may match)."""
+    """Every term must appear in the document (for any alternative, or either side of "or")."""
     condition = Q()
     for alternative in alternatives:
-        every_term = Q()
-        for term in parse(alternative):
-            contains = Q(search_document__icontains=term.text)
-            every_term &= ~contains if term.excluded else contains
-        condition |= every_term
+        for group in parse_groups(alternative):
+            every_term = Q()
+            for term in group:
+                contains = Q(search_document__icontains=term.text)
+                every_term &= ~contains if term.excluded else contains
+            condition |= every_term
     # A plain rank: how many of the words are in the name.
     in_name = [
         Case(When(name__icontains=term.text, then=Value(1.0)), default=Value(0.0))

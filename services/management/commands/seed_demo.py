@@ -32,6 +32,7 @@ from services.models import (
     Location,
     Provider,
     Qualification,
+    SearchSynonym,
     Service,
     SupportType,
 )
@@ -139,6 +140,8 @@ class Command(BaseCommand):
             return
         if not SupportType.objects.exists():
             call_command("loaddata", "taxonomies", verbosity=0)
+        if not SearchSynonym.objects.exists():
+            call_command("loaddata", "synonyms", verbosity=0)
         generator = ListingGenerator(
             seed=seed, taken_slugs=set(Provider.objects.values_list("slug", flat=True))
         )
