@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 DEMO_PROVIDERS ?= 300
 
-.PHONY: run test lint format install migrate demo clean
+.PHONY: run test lint format install migrate demo bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -35,6 +35,12 @@ run: demo
 
 test: install
 	$(BIN)/pytest
+
+# Measures the real site under gunicorn on PostgreSQL (see bench/run.py); SCALE=1m for 1,000,000.
+bench: install
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) || (echo "install wrk" && false)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,bench]"
+	$(BIN)/python bench/run.py
 
 lint: install
 	$(BIN)/ruff check .

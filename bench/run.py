@@ -1,0 +1,444 @@
+"""`make bench`: measure the real site, under gunicorn with production settings, on a large PostgreSQL.
+
+Fills (and keeps) a database of generated providers, serves the site with gunicorn.conf.py,
+measures each search in bench/searches.py at 8 concurrent connections, the throughput of the
+results page against a trivial view, queries per page and page weight, then prints one line
+`BENCH {json}` and writes bench/results/report.md with a plot of latency against scale.
+
+    SCALE=100k (default) or SCALE=1m; BENCH_DATABASE_URL or DATABASE_URL names the database.
+"""
+
+import concurrent.futures
+import gzip
+import http.client
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.searches import SEARCHES, throughput_paths  # noqa: E402
+
+PYTHON = sys.executable
+SCALES = {"100k": 100_000, "1m": 1_000_000}
+PORT = 8765
+CONNECTIONS = 8
+REQUESTS_PER_SEARCH = int(os.environ.get("BENCH_REQUESTS", "160"))
+THROUGHPUT_SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
+RESULTS = ROOT / "bench" / "results"
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# The database
+
+
+def database_url(scale: str) -> str:
+    url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    url = url or "postgres://postgres@127.0.0.1:5432/therapy_directory_bench"
+    if not url.startswith("postgres"):
+        sys.exit("make bench needs PostgreSQL: set DATABASE_URL=postgres://...")
+    return url if scale == "100k" else url.rstrip("/") + "_1m"
+
+
+def sql(url: str, query: str, database: str | None = None):
+    import psycopg
+
+    parts = urllib.parse.urlsplit(url)
+    target = parts._replace(path="/" + (database or parts.path.lstrip("/"))).geturl()
+    with psycopg.connect(target, autocommit=True) as connection:
+        cursor = connection.execute(query)
+        return cursor.fetchall() if cursor.description else None
+
+
+def fill(url: str, providers: int) -> float | None:
+    """Make sure the database holds `providers` providers; returns the seeding time if it seeded."""
+    name = urllib.parse.urlsplit(url).path.lstrip("/")
+    if not sql(url, f"SELECT 1 FROM pg_database WHERE datname = '{name}'", database="postgres"):
+        sql(url, f'CREATE DATABASE "{name}"', database="postgres")
+    env = dict(os.environ, DATABASE_URL=url, DJANGO_DEBUG="true")
+    subprocess.run(
+        [PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+    )
+    have = sql(url, "SELECT count(*) FROM services_provider")[0][0]
+    if have >= providers:
+        log(f"Database {name} already holds {have:,} providers.")
+        return None
+    log(f"Seeding {providers - have:,} providers into {name} (kept for later runs)...")
+    started = time.monotonic()
+    subprocess.run(
+        [
+            PYTHON,
+            "manage.py",
+            "seed_demo",
+            "--providers",
+            str(providers - have),
+            "--batch-size",
+            "5000",
+            "--seed",
+            str(have + 1),
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    seconds = time.monotonic() - started
+    sql(url, "VACUUM ANALYZE")
+    return seconds
+
+
+# The server
+
+
+def production_env(url: str, static_root: str) -> dict:
+    return dict(
+        os.environ,
+        DATABASE_URL=url,
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
+        DJANGO_SECURE_SSL_REDIRECT="false",
+        DJANGO_STATIC_ROOT=static_root,
+        GUNICORN_BIND=f"127.0.0.1:{PORT}",
+    )
+
+
+def start_server(env: dict) -> subprocess.Popen:
+    subprocess.run(
+        [PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+    )
+    server = subprocess.Popen(
+        [PYTHON, "-m", "gunicorn", "therapy_directory.wsgi", "-c", "gunicorn.conf.py"],
+        cwd=ROOT,
+        env=env,
+    )
+    for _ in range(100):
+        try:
+            if get("/healthz")[0] == 200:
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    sys.exit("gunicorn did not start")
+
+
+def get(path: str, connection: http.client.HTTPConnection | None = None, gzip_ok: bool = False):
+    """(status, body, client ms, server ms, headers) for one request."""
+    own = connection is None
+    connection = connection or http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+    headers = {"Accept-Encoding": "gzip"} if gzip_ok else {}
+    started = time.perf_counter()
+    connection.request("GET", path, headers=headers)
+    response = connection.getresponse()
+    body = response.read()
+    client_ms = (time.perf_counter() - started) * 1000
+    timing = re.search(r"dur=([\d.]+)", response.getheader("Server-Timing", ""))
+    if own:
+        connection.close()
+    return (
+        response.status,
+        body,
+        client_ms,
+        float(timing.group(1)) if timing else None,
+        dict(response.getheaders()),
+    )
+
+
+# Measuring
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def measure_latency(path: str) -> dict:
+    """REQUESTS_PER_SEARCH requests over CONNECTIONS keep-alive connections at once."""
+    per_connection = REQUESTS_PER_SEARCH // CONNECTIONS
+
+    def worker(_):
+        connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+        samples = [get(path, connection) for _ in range(per_connection)]
+        connection.close()
+        return samples
+
+    get(path)  # warm the caches a person's second visit would find warm
+    with concurrent.futures.ThreadPoolExecutor(CONNECTIONS) as pool:
+        samples = [s for batch in pool.map(worker, range(CONNECTIONS)) for s in batch]
+    server = [s[3] for s in samples if s[3] is not None]
+    statuses = sorted({s[0] for s in samples})
+    body = samples[-1][1]
+    return {
+        "status": statuses,
+        "p50": round(percentile(server, 50), 1),
+        "p95": round(percentile(server, 95), 1),
+        "p99": round(percentile(server, 99), 1),
+        "client_p95": round(percentile([s[2] for s in samples], 95), 1),
+        "html_gzip_bytes": len(gzip.compress(body, 6)),
+    }
+
+
+def count_queries(env: dict, paths: list[str]) -> dict:
+    """Queries per page, counted in-process with the same settings and database."""
+    script = (
+        "import json, sys, django; django.setup()\n"
+        "from django.db import connection\n"
+        "from django.test import Client\n"
+        "from django.test.utils import CaptureQueriesContext\n"
+        "client, counts = Client(), {}\n"
+        "for path in json.loads(sys.argv[1]):\n"
+        "    client.get(path)\n"
+        "    with CaptureQueriesContext(connection) as queries:\n"
+        "        client.get(path)\n"
+        "    counts[path] = len(queries)\n"
+        "print(json.dumps(counts))\n"
+    )
+    env = dict(env, DJANGO_SETTINGS_MODULE="therapy_directory.settings")
+    out = subprocess.run(
+        [PYTHON, "-c", script, json.dumps(paths)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def page_weight(path: str) -> dict:
+    """The whole page: HTML and every asset it loads, gzipped as served, and their origins."""
+    status, body, *_ = get(path)
+    html = body.decode()
+    assets = re.findall(r'<(?:link[^>]+href|script[^>]+src|img[^>]+src)="([^"]+)"', html)
+    assets = [a for a in assets if not a.startswith(("#", "data:")) and "canonical" not in a]
+    third_party = [
+        a for a in assets if urllib.parse.urlsplit(a).netloc not in ("", f"127.0.0.1:{PORT}")
+    ]
+    total = len(gzip.compress(body, 6))
+    for asset in assets:
+        if urllib.parse.urlsplit(asset).netloc:
+            continue
+        _status, asset_body, *_rest, headers = get(asset, gzip_ok=True)
+        total += len(asset_body)
+    return {"requests": 1 + len(assets), "total_gzip_bytes": total, "third_party": third_party}
+
+
+def wrk_throughput(paths: list[str]) -> float:
+    """Requests per second at CONNECTIONS connections, cycling through the paths."""
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed for the throughput run: apt-get install wrk (make bench does this)")
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write("paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n")
+        script.write(
+            "i = 0\nrequest = function()\n  i = i % #paths + 1\n  return wrk.format('GET', paths[i])\nend\n"
+        )
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{CONNECTIONS}",
+            f"-d{THROUGHPUT_SECONDS}s",
+            "-s",
+            script.name,
+            f"http://127.0.0.1:{PORT}",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    os.unlink(script.name)
+    if re.search(r"Non-2xx or 3xx responses: (\d+)", out.stdout):
+        log(out.stdout)
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out.stdout).group(1))
+
+
+def run(scale: str) -> dict:
+    url = database_url(scale)
+    seed_seconds = fill(url, SCALES[scale])
+    profile = sql(
+        url, "SELECT slug FROM services_provider WHERE status = 'published' ORDER BY id LIMIT 1"
+    )[0][0]
+    searches = [
+        (name, f"/providers/{profile}/" if path == "PROFILE" else path) for name, path in SEARCHES
+    ]
+    with tempfile.TemporaryDirectory() as static_root:
+        env = production_env(url, static_root)
+        server = start_server(env)
+        try:
+            results = {}
+            for name, path in searches:
+                results[name] = {"path": path, **measure_latency(path)}
+                log(
+                    f"  {name:40} p50 {results[name]['p50']:6.1f} ms  p95 {results[name]['p95']:6.1f} ms"
+                )
+            queries = count_queries(env, [path for _name, path in searches])
+            for name, path in searches:
+                results[name]["queries"] = queries[path]
+            weight = page_weight("/find/?q=grief&near=Leeds")
+            log("Throughput (wrk, 8 connections)...")
+            results_rps = wrk_throughput(throughput_paths())
+            trivial_rps = wrk_throughput(["/healthz"])
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+    return {
+        "scale": scale,
+        "providers": SCALES[scale],
+        "seed_seconds": round(seed_seconds, 1) if seed_seconds else None,
+        "searches": results,
+        "throughput": {
+            "results_rps": results_rps,
+            "trivial_rps": trivial_rps,
+            "ratio": round(results_rps / trivial_rps, 3),
+        },
+        "results_page_weight": weight,
+    }
+
+
+# Reporting
+
+
+def budgets(figures: dict) -> list[tuple[str, bool, str]]:
+    searches = figures["searches"]
+    checks = []
+    limit = 100 if figures["scale"] == "100k" else 300
+    worst = max(searches.items(), key=lambda item: item[1]["p95"])
+    checks.append(
+        (
+            f"every search p95 <= {limit} ms",
+            worst[1]["p95"] <= limit,
+            f"worst: {worst[0]} {worst[1]['p95']} ms",
+        )
+    )
+    if figures["scale"] == "100k":
+        ratio = figures["throughput"]["ratio"]
+        checks.append(("results throughput >= 25% of trivial view", ratio >= 0.25, f"{ratio:.0%}"))
+    deep, first = searches["deep page 500"]["p50"], searches["page 1 (for the deep page)"]["p50"]
+    checks.append(("page 500 p50 <= 1.5 x page 1", deep <= 1.5 * first, f"{deep} ms vs {first} ms"))
+    results_queries = max(v["queries"] for v in searches.values() if v["path"].startswith("/find/"))
+    profile_queries = searches["profile"]["queries"]
+    checks.append(("results page <= 8 queries", results_queries <= 8, str(results_queries)))
+    checks.append(("profile <= 6 queries", profile_queries <= 6, str(profile_queries)))
+    html = max(v["html_gzip_bytes"] for v in searches.values())
+    checks.append(("gzipped HTML <= 30 KB", html <= 30 * 1024, f"{html:,} bytes"))
+    weight = figures["results_page_weight"]
+    checks.append(
+        (
+            "results page <= 150 KB over <= 10 requests",
+            weight["total_gzip_bytes"] <= 150 * 1024 and weight["requests"] <= 10,
+            f"{weight['total_gzip_bytes']:,} bytes, {weight['requests']} requests",
+        )
+    )
+    checks.append(
+        (
+            "no third-party origin",
+            not weight["third_party"],
+            ", ".join(weight["third_party"]) or "none",
+        )
+    )
+    statuses = {s for v in searches.values() for s in v["status"]}
+    checks.append(("no server error", all(s < 500 for s in statuses), str(sorted(statuses))))
+    return checks
+
+
+def write_report(all_figures: dict) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    lines = [
+        "# Benchmark",
+        "",
+        f"Measured {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores; gunicorn with gunicorn.conf.py, DEBUG off, PostgreSQL on the same machine.",
+        "",
+    ]
+    for figures in all_figures.values():
+        lines += [f"## {figures['providers']:,} providers", ""]
+        if figures.get("seed_seconds"):
+            lines += [f"Seeded in {figures['seed_seconds']} s.", ""]
+        lines += [
+            "| search | p50 ms | p95 ms | p99 ms | queries | gzipped HTML |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for name, v in figures["searches"].items():
+            lines.append(
+                f"| {name} | {v['p50']} | {v['p95']} | {v['p99']} | {v['queries']} | {v['html_gzip_bytes']:,} |"
+            )
+        t = figures["throughput"]
+        lines += [
+            "",
+            f"Throughput at {CONNECTIONS} connections: results {t['results_rps']:.0f} req/s, trivial view {t['trivial_rps']:.0f} req/s, ratio {t['ratio']:.0%}.",
+            "",
+            "| budget | met | figure |",
+            "|---|---|---|",
+        ]
+        lines += [
+            f"| {name} | {'yes' if ok else '**no**'} | {detail} |"
+            for name, ok, detail in budgets(figures)
+        ]
+        lines.append("")
+    if plot(all_figures):
+        lines += ["![p95 latency against scale](latency.png)", ""]
+    report = RESULTS / "report.md"
+    report.write_text("\n".join(lines))
+    return report
+
+
+def plot(all_figures: dict) -> bool:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        log("matplotlib is not installed: no plot (pip install -e '.[bench]').")
+        return False
+    scales = sorted(all_figures, key=lambda s: SCALES[s])
+    fig, ax = plt.subplots(figsize=(9, 6))
+    for name in all_figures[scales[0]]["searches"]:
+        points = [
+            all_figures[s]["searches"][name]["p95"]
+            for s in scales
+            if name in all_figures[s]["searches"]
+        ]
+        ax.plot([SCALES[s] for s in scales][: len(points)], points, marker="o", label=name)
+    ax.set_xscale("log")
+    ax.set_xlabel("providers")
+    ax.set_ylabel("p95 server latency (ms)")
+    ax.set_title("Latency against scale")
+    ax.legend(fontsize=6, ncol=2)
+    fig.tight_layout()
+    fig.savefig(RESULTS / "latency.png", dpi=100)
+    return True
+
+
+def main() -> None:
+    scale = os.environ.get("SCALE", "100k").lower()
+    if scale not in SCALES:
+        sys.exit(f"SCALE must be one of {', '.join(SCALES)}")
+    figures = run(scale)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"latest-{scale}.json").write_text(json.dumps(figures, indent=1))
+    # The report and plot cover every scale measured so far (kept in latest-*.json).
+    all_figures = {
+        s: json.loads((RESULTS / f"latest-{s}.json").read_text())
+        for s in SCALES
+        if (RESULTS / f"latest-{s}.json").exists()
+    }
+    report = write_report(all_figures)
+    for name, ok, detail in budgets(figures):
+        log(f"  {'PASS' if ok else 'FAIL'}  {name}: {detail}")
+    log(f"Report: {report.relative_to(ROOT)}")
+    print("BENCH " + json.dumps(figures, separators=(",", ":")))
+
+
+if __name__ == "__main__":
+    main()
