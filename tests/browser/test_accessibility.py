@@ -1,0 +1,35 @@
+"""axe-core finds nothing at WCAG 2.2 A and AA on the public pages, on a phone and a laptop."""
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+PAGES = {
+    "home": "/",
+    "results": "/find/?q=grief&near=Leeds",
+    "no results": "/find/?type=play-therapy&language=welsh&near=Truro&radius=2",
+    "a form error": "/find/?q=grief&max_fee=lots",
+    "profile": None,  # the story's listing
+    "support type": "/support/counselling/",
+    "concern": "/concerns/grief/",
+    "guide": "/guide/",
+    "guide, last step": "/guide/?step=4&concern=grief&type=counselling&near=Leeds",
+}
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+@pytest.mark.parametrize("name", PAGES)
+def test_no_accessibility_violations(directory, new_page, assert_no_axe_violations, name, width):
+    page = new_page(width=width)
+    page.goto(PAGES[name] or directory.story.get_absolute_url())
+    if name == "no results":
+        expect(page.locator("#results-title")).to_have_text(
+            "0 play therapists within 2 km of Truro"
+        )
+    if name == "a form error":
+        expect(page.get_by_role("alert")).to_contain_text("Part of your search could not be used")
+    # Readable on a small phone: nothing wider than the screen.
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{name} at {width} px is {overflow} px wider than the screen"
+    assert_no_axe_violations(page, f"{name} at {width} px")

@@ -1,0 +1,24 @@
+"""Screenshots for the README (docs/screenshots/), remade by every `make test`."""
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+MAX_BYTES = 400 * 1024
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_screenshots(directory, new_page, screenshot, width):
+    page = new_page(width=width)
+    pages = {
+        "home": "/",
+        "results": "/find/?q=grief&near=Leeds",
+        "profile": directory.story.get_absolute_url(),
+        "guide": "/guide/",
+    }
+    for name, url in pages.items():
+        page.goto(url)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        path = screenshot(page, name)
+        assert path.stat().st_size < MAX_BYTES, f"{path.name} is {path.stat().st_size:,} bytes"
