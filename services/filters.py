@@ -19,7 +19,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from services import geo
@@ -113,6 +113,12 @@ class FindForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        # A criterion that takes one value, given several different ones (a hand-edited
+        # link): which was meant is unknown, so none is used and the person is told.
+        for name, field in self.fields.items():
+            values = self.data.getlist(name) if hasattr(self.data, "getlist") else []
+            if not isinstance(field, forms.MultipleChoiceField) and len(set(values)) > 1:
+                self.add_error(name, "This came more than once, with different values. Give one.")
         lat, lng = data.get("lat"), data.get("lng")
         if data.get("near"):
             # A typed place wins over coordinates left from an earlier "use my location".
@@ -218,8 +224,12 @@ class Criteria:
     place: geo.Place | None = None
 
     def __post_init__(self):
+        # An unticked box and an empty field are no criterion; a fee limit of 0 is one
+        # ("only free"), though 0 == False would drop it.
         self.data = {
-            key: value for key, value in self.data.items() if value not in (None, "", [], False)
+            key: value
+            for key, value in self.data.items()
+            if value not in (None, "", [], False) or key == "max_fee" and value is not None
         }
 
     @property
@@ -318,14 +328,14 @@ class Criteria:
     def ordering(self) -> list:
         match self.sort():
             case "relevance":
-                return [F("rank").desc(), "name", "pk"]
+                return [F("rank").desc(), Lower("name"), "pk"]
             case "distance":
-                return [F("distance_km").asc(nulls_last=True), "name", "pk"]
+                return [F("distance_km").asc(nulls_last=True), Lower("name"), "pk"]
             case "fee":
-                return [F("lowest_fee").asc(nulls_last=True), "name", "pk"]
+                return [F("lowest_fee").asc(nulls_last=True), Lower("name"), "pk"]
             case "experience":
-                return [F("practising_since").asc(nulls_last=True), "name", "pk"]
-        return ["name", "pk"]
+                return [F("practising_since").asc(nulls_last=True), Lower("name"), "pk"]
+        return [Lower("name"), "pk"]
 
     def with_lowest_fee(self, queryset: QuerySet) -> QuerySet:
         """The cheapest session among the services that match (free counts as 0)."""
@@ -377,10 +387,20 @@ def _facet_parts(name: str, criteria: Criteria, base: QuerySet) -> list[QuerySet
         # Count providers through their services, so all service criteria hold for one service.
         services = Service.objects.filter(criteria.service_condition(), provider__in=providers)
         if name == "format":
-            return [
-                _count_part(services.filter(**{field: True}), label, Value(option), "provider_id")
-                for option, field in FORMAT_FIELDS.items()
-            ]
+            parts = []
+            for option, field in FORMAT_FIELDS.items():
+                scope = services
+                if option == "online" and criteria.place:
+                    # Choosing "online" also counts online services away from the place.
+                    online = Criteria({**criteria.data, "format": ["online"]}, place=criteria.place)
+                    scope = Service.objects.filter(
+                        criteria.service_condition(),
+                        provider__in=online.providers(base).values("pk"),
+                    )
+                parts.append(
+                    _count_part(scope.filter(**{field: True}), label, Value(option), "provider_id")
+                )
+            return parts
         if name in FLAG_FILTERS:
             field = {
                 "sliding_scale": "sliding_scale",

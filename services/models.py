@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
@@ -226,6 +227,8 @@ class Provider(models.Model):
             models.Index(fields=["status", "last_verified"]),
             # The admin list is ordered by name.
             models.Index(fields=["name"]),
+            # Results sorted by name ignore case.
+            models.Index(Lower("name"), name="provider_name_lower_idx"),
         ]
         permissions = [
             ("publish_provider", "Can publish, unpublish and archive listings"),

@@ -16,6 +16,7 @@ from services.filters import (
 )
 from services.models import Provider, Service, SupportType
 from services.search import parse
+from services.templatetags.directory import money
 
 FLAG_LABELS = {
     "sliding_scale": "sliding-scale fees",
@@ -89,7 +90,8 @@ def chips(criteria: Criteria, query: QueryDict, place_label: str) -> list[Chip]:
             found.append(Chip(labels.get(value, value), without(query, name, value=value)))
     if "max_fee" in criteria.data:
         found.append(
-            Chip(f"up to £{criteria.data['max_fee']:.0f} a session", without(query, "max_fee"))
+            # "£12.50", not "£12": the limit is what was asked for, pence and all.
+            Chip(f"up to {money(criteria.data['max_fee'])} a session", without(query, "max_fee"))
         )
     if "min_years" in criteria.data:
         found.append(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
 
 from services.models import SearchSynonym, SearchWord
 
@@ -62,7 +62,8 @@ def expand(q: str) -> str:
     # Longest phrases first, so "grief counselling" wins over "counselling".
     for phrase, means in sorted(synonyms().items(), key=lambda item: -len(item[0])):
         pattern = re.compile(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", re.IGNORECASE)
-        expanded, count = pattern.subn(means, expanded)
+        # A function, so that a backslash staff type in the meaning is taken as it is.
+        expanded, count = pattern.subn(lambda _match, means=means: means, expanded)
         changed = changed or bool(count)
     return expanded if changed else ""
 
@@ -77,7 +78,11 @@ def search_providers(queryset: QuerySet, q: str) -> SearchResult:
     """Providers whose listing matches the words of q (and what its synonyms mean)."""
     q = q[:MAX_QUERY_LENGTH]
     if not parse(q):
-        return SearchResult(queryset, ranked=False)
+        # Nothing to look for ("or", '""'): everything matches, equally, and can still be
+        # ordered by rank as any search with words is.
+        return SearchResult(
+            queryset.annotate(rank=Value(0.0, output_field=FloatField())), ranked=True
+        )
     alternatives = [q] + [x for x in [expand(q)] if x]
     if connection.vendor == "postgresql":
         return _search_postgresql(queryset, alternatives)

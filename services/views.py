@@ -19,7 +19,7 @@ def home(request):
     published = Q(services__provider__status=Provider.Status.PUBLISHED)
     support_types = SupportType.objects.annotate(
         provider_count=Count("services__provider", filter=published, distinct=True)
-    )
+    ).order_by("position", "name")
     return render(
         request,
         "services/home.html",
@@ -52,7 +52,10 @@ def find(request):
             filterset = ProviderFilter(query, queryset=base)
             providers, criteria = filterset.qs, filterset.criteria
             paginator = Paginator(providers, RESULTS_PER_PAGE)
-    page_number, page_error = _page_number(request.GET.get("page"), paginator.num_pages)
+    if len(set(request.GET.getlist("page"))) > 1:
+        page_number, page_error = 1, "More than one page number came, so here is the first page."
+    else:
+        page_number, page_error = _page_number(request.GET.get("page"), paginator.num_pages)
     page = paginator.page(page_number)
     results.annotate_cards(page.object_list, criteria, timezone.localdate())
 
@@ -101,7 +104,8 @@ def _page_number(raw: str | None, num_pages: int) -> tuple[int, str]:
     if number < 1:
         return 1, "Pages start at 1, so here is the first page."
     if number > num_pages:
-        return num_pages, f"There are only {num_pages} pages of results, so here is the last one."
+        pages = "is only 1 page" if num_pages == 1 else f"are only {num_pages} pages"
+        return num_pages, f"There {pages} of results, so here is the last one."
     return number, ""
 
 

@@ -13,9 +13,13 @@ from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.utils.text import slugify
 
+from services.indexing import search_index_update
 from services.models import (
+    AgeGroup,
     Approach,
     Concern,
+    Gender,
+    Language,
     Location,
     Provider,
     Qualification,
@@ -196,6 +200,122 @@ def make_published_provider(make_complete_provider):
         provider = make_complete_provider(name=name, **fields)
         provider.status = Provider.Status.PUBLISHED
         provider.save(update_fields=["status"])
+        return provider
+
+    return make
+
+
+# --------------------------------------------------------------------------- search
+
+# Two cities about 58 km apart, for distances and radii.
+LEEDS = (53.8008, -1.5491)
+MANCHESTER = (53.4808, -2.2426)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: taxonomy options and synonyms are cached."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def synonyms(db):
+    """The search synonyms shipped in fixtures/synonyms.json."""
+    from django.core.cache import cache
+
+    from services.search import SYNONYMS_CACHE_KEY
+
+    call_command("loaddata", settings.BASE_DIR / "fixtures" / "synonyms.json", verbosity=0)
+    cache.delete(SYNONYMS_CACHE_KEY)
+
+
+@pytest.fixture
+def index(db):
+    """index(*providers or ids): rebuild their search document, vector and result card.
+
+    Needed after creating or changing listings and before searching or rendering /find/.
+    """
+
+    def update(*providers):
+        search_index_update([getattr(p, "pk", p) for p in providers])
+
+    return update
+
+
+@pytest.fixture
+def make_listing(taxonomies, make_provider, make_location, make_service, make_qualification, index):
+    """make_listing("Name", services=[{...}], places=[...], ...) -> a published, indexed provider.
+
+    Terms are the slugs of fixtures/taxonomies.json. Each service is a dict of
+    `type` (default "counselling"), `concerns`, `approaches`, `age_groups` (slugs),
+    `formats` (default ["in_person"] when the provider has places, else ["online"])
+    and any other Service field (fee_min, sliding_scale, ...). An in-person service is
+    offered at every place. `places` is a list of (town, latitude, longitude) or of
+    dicts of Location fields; `languages` and `gender` are slugs; `licence_verified_on`
+    adds a licence checked on that date; other keywords are Provider fields.
+    """
+
+    def make(
+        name=None,
+        *,
+        services=({},),
+        places=(),
+        languages=(),
+        gender=None,
+        qualifications=(),
+        licence_verified_on=None,
+        status=Provider.Status.PUBLISHED,
+        indexed=True,
+        **fields,
+    ):
+        if gender is not None:
+            fields["gender"] = Gender.objects.get(slug=gender)
+        provider = make_provider(name=name, status=status, **fields)
+        locations = []
+        for place in places:
+            if isinstance(place, dict):
+                values = dict(place)
+            else:
+                town, latitude, longitude = place
+                values = {"town": town, "latitude": latitude, "longitude": longitude}
+            values.setdefault("name", "")
+            locations.append(make_location(provider, **values))
+        for spec in services:
+            spec = dict(spec)
+            support_type = SupportType.objects.get(slug=spec.pop("type", "counselling"))
+            concerns = spec.pop("concerns", ())
+            approaches = spec.pop("approaches", ())
+            age_groups = spec.pop("age_groups", ())
+            formats = spec.pop("formats", ["in_person"] if locations else ["online"])
+            spec.update(
+                offers_in_person="in_person" in formats,
+                offers_online="online" in formats,
+                offers_phone="phone" in formats,
+            )
+            service = make_service(
+                provider,
+                support_type=support_type,
+                locations=locations if "in_person" in formats else (),
+                **spec,
+            )
+            service.concerns.set(Concern.objects.filter(slug__in=concerns))
+            service.approaches.set(Approach.objects.filter(slug__in=approaches))
+            service.age_groups.set(AgeGroup.objects.filter(slug__in=age_groups))
+        if languages:
+            provider.languages.set(Language.objects.filter(slug__in=languages))
+        for qualification in qualifications:
+            make_qualification(provider, **qualification)
+        if licence_verified_on is not None:
+            make_qualification(
+                provider, kind=Qualification.Kind.LICENCE, verified_on=licence_verified_on
+            )
+        if indexed:
+            index(provider)
+            provider.refresh_from_db()
         return provider
 
     return make

@@ -53,7 +53,10 @@ def test_home_counts_published_listings_per_support_type(
 
 
 def test_crisis_line_comes_first_on_every_page(client, taxonomies, settings):
-    settings.CRISIS_LINE = {"text": "Need help now? Call the Example Line.", "phone": "0800 000 000"}
+    settings.CRISIS_LINE = {
+        "text": "Need help now? Call the Example Line.",
+        "phone": "0800 000 000",
+    }
     for url in ["/", "/find/", "/support/counselling/", "/concerns/grief/"]:
         html = page(client, url)
         body = html.split("<body>", 1)[1]

@@ -49,7 +49,10 @@ CHROMIUM_ARGS = [
 ]
 # The widths every page is checked and shown at: a small phone and a laptop.
 VIEWPORTS = {360: {"width": 360, "height": 780}, 1280: {"width": 1280, "height": 800}}
-SCREENSHOTS = settings.BASE_DIR / "docs" / "screenshots"
+# Every run writes to artifacts/ (not tracked); `make screenshots` refreshes the README's copies.
+SCREENSHOTS = Path(
+    os.environ.get("SCREENSHOTS_DIR") or settings.BASE_DIR / "artifacts" / "screenshots"
+)
 # A page taller than this is cut off at this height, to keep each file under about 400 KB.
 SCREENSHOT_MAX_HEIGHT = {360: 2400, 1280: 1800}
 

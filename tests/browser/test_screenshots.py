@@ -1,4 +1,4 @@
-"""Screenshots for the README (docs/screenshots/), remade by every `make test`."""
+"""Screenshots at 360 and 1280 px: artifacts/screenshots/ on every run, docs/screenshots/ via `make screenshots`."""
 
 import pytest
 from playwright.sync_api import expect

@@ -1,0 +1,639 @@
+"""Every criterion of the results FilterSet, on small listings built for each case.
+
+OR within a filter, AND between filters; the service criteria hold for one and the same
+service; place and radius; the sorts; and the option counts, checked against the results
+each option would really give.
+"""
+
+import datetime
+import math
+from decimal import Decimal
+from urllib.parse import urlencode
+
+import pytest
+from django.db import connection
+from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from services import geo
+from services.filters import (
+    FLAG_FILTERS,
+    FORMATS,
+    LIST_FILTERS,
+    ProviderFilter,
+    facet_counts,
+    taxonomy_options,
+)
+from services.models import Provider
+from tests.conftest import LEEDS, MANCHESTER
+
+pytestmark = pytest.mark.django_db
+
+THIS_YEAR = timezone.localdate().year
+
+
+def query(params: dict) -> QueryDict:
+    return QueryDict(urlencode(params, doseq=True))
+
+
+def filtered(params: dict) -> ProviderFilter:
+    return ProviderFilter(query(params), queryset=Provider.objects.published())
+
+
+def find(**params) -> list[str]:
+    """The names of the results, in the order the page would list them."""
+    return [provider.name for provider in filtered(params).qs]
+
+
+def found(**params) -> set[str]:
+    return set(find(**params))
+
+
+def at(town, coordinates):
+    return (town, *coordinates)
+
+
+# --------------------------------------------------------------------------- one criterion each
+
+
+def test_type_concern_approach_and_age_group(make_listing):
+    make_listing("Counsellor", services=[{"type": "counselling", "concerns": ["grief"]}])
+    make_listing(
+        "Art Therapist",
+        services=[{"type": "art-therapy", "approaches": ["cbt"], "age_groups": ["children"]}],
+    )
+    make_listing(
+        "Psychotherapist",
+        services=[{"type": "psychotherapy", "concerns": ["anxiety"], "approaches": ["emdr"]}],
+    )
+
+    assert found(type="counselling") == {"Counsellor"}
+    assert found(type="art-therapy") == {"Art Therapist"}
+    assert found(concern="grief") == {"Counsellor"}
+    assert found(concern="anxiety") == {"Psychotherapist"}
+    assert found(concern="trauma") == set()
+    assert found(approach="cbt") == {"Art Therapist"}
+    assert found(approach="emdr") == {"Psychotherapist"}
+    assert found(age_group="children") == {"Art Therapist"}
+    assert found(age_group="adults") == set()
+    assert found() == {"Counsellor", "Art Therapist", "Psychotherapist"}
+
+
+def test_only_published_listings_are_found(make_listing):
+    make_listing("Published")
+    make_listing("Draft", status=Provider.Status.DRAFT)
+    make_listing("Archived", status=Provider.Status.ARCHIVED)
+    assert found() == {"Published"}
+
+
+def test_format(make_listing):
+    make_listing("In Person", places=[at("Leeds", LEEDS)], services=[{"formats": ["in_person"]}])
+    make_listing("Online", services=[{"formats": ["online"]}])
+    make_listing("Phone", services=[{"formats": ["phone"]}])
+    make_listing("Video And Phone", services=[{"formats": ["online", "phone"]}])
+
+    assert found(format="in_person") == {"In Person"}
+    assert found(format="online") == {"Online", "Video And Phone"}
+    assert found(format="phone") == {"Phone", "Video And Phone"}
+    assert found(format=["in_person", "phone"]) == {"In Person", "Phone", "Video And Phone"}
+
+
+def test_language_and_gender(make_listing):
+    make_listing("Spanish Woman", languages=["english", "spanish"], gender="woman")
+    make_listing("Polish Man", languages=["polish"], gender="man")
+    make_listing("Unstated")
+    make_listing("Non-binary Welsh", languages=["welsh"], gender="non-binary")
+
+    assert found(language="spanish") == {"Spanish Woman"}
+    assert found(language=["spanish", "polish"]) == {"Spanish Woman", "Polish Man"}
+    assert found(language="english") == {"Spanish Woman"}
+    assert found(gender="woman") == {"Spanish Woman"}
+    assert found(gender=["woman", "non-binary"]) == {"Spanish Woman", "Non-binary Welsh"}
+    assert found(gender="man", language="spanish") == set()
+
+
+def test_accepting_new_clients(make_listing):
+    make_listing("Open", accepting_new_clients=True)
+    make_listing("Full", accepting_new_clients=False)
+    assert found(accepting="1") == {"Open"}
+    # Unticked means no filter, not "only those who are full".
+    assert found() == {"Open", "Full"}
+    assert found(accepting="") == {"Open", "Full"}
+
+
+def test_verified_means_a_licence_checked_by_staff(make_listing, days_ago):
+    make_listing("Checked Licence", licence_verified_on=days_ago(30))
+    make_listing("Unchecked Licence", qualifications=[{"kind": "licence", "title": "Registered"}])
+    make_listing(
+        "Checked Degree",
+        qualifications=[{"kind": "degree", "title": "MSc", "verified_on": days_ago(30)}],
+    )
+    make_listing("Nothing Listed")
+    assert found(verified="1") == {"Checked Licence"}
+    assert len(found()) == 4
+
+
+def test_min_years_counts_from_the_year_they_started(make_listing):
+    make_listing("Ten Years", practising_since=THIS_YEAR - 10)
+    make_listing("Two Years", practising_since=THIS_YEAR - 2)
+    make_listing("Unknown", practising_since=None)
+
+    assert found(min_years="10") == {"Ten Years"}
+    assert found(min_years="11") == set()
+    assert found(min_years="2") == {"Ten Years", "Two Years"}
+    assert found(min_years="0") == {"Ten Years", "Two Years", "Unknown"}
+
+
+def test_sliding_scale_free_and_insurance(make_listing):
+    make_listing("Sliding", services=[{"sliding_scale": True, "fee_min": Decimal(20)}])
+    make_listing("Free", services=[{"is_free": True}])
+    make_listing("Insured", services=[{"accepts_insurance": True, "fee_min": Decimal(80)}])
+    make_listing("Plain", services=[{"fee_min": Decimal(50)}])
+
+    assert found(sliding_scale="1") == {"Sliding"}
+    assert found(free="1") == {"Free"}
+    assert found(insurance="1") == {"Insured"}
+    assert found(free="1", insurance="1") == set()
+
+
+def test_max_fee(make_listing):
+    make_listing("Free", services=[{"is_free": True}])
+    make_listing("Forty To Sixty", services=[{"fee_min": Decimal(40), "fee_max": Decimal(60)}])
+    make_listing("Sixty", services=[{"fee_min": Decimal(60), "fee_max": Decimal(60)}])
+    make_listing("Only A Top Fee", services=[{"fee_max": Decimal(45)}])
+    make_listing("Fee Not Stated", services=[{}])
+    make_listing("Pay What You Can", services=[{"fee_min": Decimal(0), "fee_max": Decimal(50)}])
+
+    # A service is affordable if its lowest fee is within the limit; free counts.
+    assert found(max_fee="50") == {"Free", "Forty To Sixty", "Only A Top Fee", "Pay What You Can"}
+    assert found(max_fee="40") == {"Free", "Forty To Sixty", "Pay What You Can"}
+    assert found(max_fee="39.99") == {"Free", "Pay What You Can"}
+    assert found(max_fee="60") == {
+        "Free",
+        "Forty To Sixty",
+        "Sixty",
+        "Only A Top Fee",
+        "Pay What You Can",
+    }
+    # Nothing to pay at all: free services, and those whose fees start at nothing.
+    assert found(max_fee="0") == {"Free", "Pay What You Can"}
+    assert len(found()) == 6
+
+
+# --------------------------------------------------------------------------- OR and AND
+
+
+def test_options_of_one_filter_are_or_and_filters_are_and(make_listing):
+    make_listing("Grief Counsellor", services=[{"type": "counselling", "concerns": ["grief"]}])
+    make_listing("Anxiety Counsellor", services=[{"type": "counselling", "concerns": ["anxiety"]}])
+    make_listing("Grief Group", services=[{"type": "art-therapy", "concerns": ["grief"]}])
+    make_listing("Trauma Therapist", services=[{"type": "psychotherapy", "concerns": ["trauma"]}])
+
+    assert found(concern=["grief", "anxiety"]) == {
+        "Grief Counsellor",
+        "Anxiety Counsellor",
+        "Grief Group",
+    }
+    assert found(concern=["grief", "anxiety"], type="counselling") == {
+        "Grief Counsellor",
+        "Anxiety Counsellor",
+    }
+    assert found(concern="grief", type=["counselling", "art-therapy"]) == {
+        "Grief Counsellor",
+        "Grief Group",
+    }
+    assert found(concern="trauma", type="counselling") == set()
+
+
+def test_service_criteria_hold_for_one_and_the_same_service(make_listing):
+    make_listing(
+        "Two Services",
+        places=[at("Leeds", LEEDS)],
+        services=[
+            {
+                "type": "counselling",
+                "concerns": ["anxiety"],
+                "formats": ["in_person"],
+                "fee_min": Decimal(70),
+            },
+            {
+                "type": "art-therapy",
+                "concerns": ["grief"],
+                "formats": ["online"],
+                "sliding_scale": True,
+                "fee_min": Decimal(20),
+            },
+        ],
+    )
+    assert found(type="counselling", concern="anxiety") == {"Two Services"}
+    assert found(type="art-therapy", concern="grief") == {"Two Services"}
+    # Each holds for one of the services, but no one service does both.
+    assert found(type="counselling", concern="grief") == set()
+    assert found(type="art-therapy", concern="anxiety") == set()
+    assert found(format="in_person", sliding_scale="1") == set()
+    assert found(format="online", sliding_scale="1") == {"Two Services"}
+    assert found(type="counselling", max_fee="30") == set()
+    assert found(type="art-therapy", max_fee="30") == {"Two Services"}
+    # Provider criteria are about the provider, whichever service matched.
+    assert found(type="counselling", accepting="1") == {"Two Services"}
+
+
+# --------------------------------------------------------------------------- place
+
+
+def test_distance_between_the_test_cities_is_about_58_km():
+    leeds = geo.Place("Leeds", *LEEDS)
+    assert 57 < _km(leeds, MANCHESTER) < 59
+
+
+def _km(place, coordinates):
+    """The distance the database computes, worked out here with the haversine formula."""
+    lat1, lng1, lat2, lng2 = map(math.radians, (place.latitude, place.longitude, *coordinates))
+    a = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
+    )
+    return 2 * geo.EARTH_RADIUS_KM * math.asin(math.sqrt(a))
+
+
+@pytest.fixture
+def two_cities(make_listing):
+    make_listing("Leeds Rooms", places=[at("Leeds", LEEDS)])
+    make_listing("Manchester Rooms", places=[at("Manchester", MANCHESTER)])
+    make_listing("Online Only", services=[{"formats": ["online"]}])
+    make_listing(
+        "Leeds And Online",
+        places=[at("Leeds", (53.81, -1.56))],
+        services=[{"formats": ["in_person", "online"]}],
+    )
+    make_listing(
+        "Manchester By Phone",
+        places=[at("Manchester", MANCHESTER)],
+        services=[{"formats": ["in_person"]}, {"formats": ["phone"]}],
+    )
+    make_listing("No Coordinates", places=[{"town": "Nowhere"}])
+
+
+def test_radius_around_coordinates(two_cities):
+    lat, lng = LEEDS
+    near_leeds = {"Leeds Rooms", "Leeds And Online"}
+    manchester = {"Manchester Rooms", "Manchester By Phone"}
+    assert found(lat=lat, lng=lng) == near_leeds  # 10 km unless asked
+    assert found(lat=lat, lng=lng, radius="50") == near_leeds
+    assert found(lat=lat, lng=lng, radius="60") == near_leeds | manchester
+    assert found(lat=MANCHESTER[0], lng=MANCHESTER[1], radius="5") == manchester
+
+
+def test_radius_around_a_place_name(two_cities):
+    assert found(near="Leeds") == {"Leeds Rooms", "Leeds And Online"}
+    assert found(near="Manchester", radius="25") == {"Manchester Rooms", "Manchester By Phone"}
+
+
+def test_online_services_count_as_near_when_online_is_asked_for(two_cities):
+    lat, lng = LEEDS
+    assert found(lat=lat, lng=lng, format="online") == {"Online Only", "Leeds And Online"}
+    assert found(lat=lat, lng=lng, format=["in_person", "online"]) == {
+        "Leeds Rooms",
+        "Leeds And Online",
+        "Online Only",
+    }
+    # Online does not make a far-away in-person or phone service near.
+    assert found(lat=lat, lng=lng, format="phone") == set()
+    assert found(lat=lat, lng=lng, format=["phone", "online"], radius="60") == {
+        "Online Only",
+        "Leeds And Online",
+        "Manchester By Phone",
+    }
+
+
+def test_distance_sort_nearest_first_online_only_last(two_cities):
+    lat, lng = LEEDS
+    names = find(lat=lat, lng=lng, radius="100", format=["in_person", "online"], sort="distance")
+    assert names == [
+        "Leeds Rooms",
+        "Leeds And Online",
+        "Manchester By Phone",  # the same place as the next: by name
+        "Manchester Rooms",
+        "Online Only",
+    ]
+    results = list(filtered({"lat": lat, "lng": lng, "radius": "100"}).qs)
+    distances = {p.name: p.distance_km for p in results}
+    assert distances["Leeds Rooms"] == pytest.approx(0, abs=0.01)
+    assert distances["Manchester Rooms"] == pytest.approx(
+        _km(geo.Place("", lat, lng), MANCHESTER), rel=0.001
+    )
+    # A place with no sort chosen sorts by distance.
+    assert find(lat=lat, lng=lng, radius="100")[0] == "Leeds Rooms"
+
+
+def test_a_provider_with_two_places_in_range_is_listed_once_at_the_nearest(make_listing):
+    make_listing("Two Rooms", places=[at("Leeds", LEEDS), at("Manchester", MANCHESTER)])
+    results = list(filtered({"lat": MANCHESTER[0], "lng": MANCHESTER[1], "radius": "100"}).qs)
+    assert [p.name for p in results] == ["Two Rooms"]
+    assert results[0].distance_km == pytest.approx(0, abs=0.01)
+
+
+# --------------------------------------------------------------------------- sorts
+
+
+def test_fee_sort_uses_the_cheapest_matching_service_free_first(make_listing):
+    make_listing("Sixty", services=[{"fee_min": Decimal(60), "fee_max": Decimal(80)}])
+    make_listing("Free Group", services=[{"is_free": True}])
+    make_listing("Thirty", services=[{"fee_min": Decimal(30), "fee_max": Decimal(50)}])
+    make_listing("Not Stated", services=[{}])
+    make_listing("Top Fee Only", services=[{"fee_max": Decimal(45)}])
+    make_listing(
+        "Cheap Art Dear Counselling",
+        services=[
+            {"type": "art-therapy", "fee_min": Decimal(10)},
+            {"type": "counselling", "fee_min": Decimal(90)},
+        ],
+    )
+
+    assert find(sort="fee") == [
+        "Free Group",
+        "Cheap Art Dear Counselling",
+        "Thirty",
+        "Top Fee Only",
+        "Sixty",
+        "Not Stated",
+    ]
+    # Only the services that match count: as a counsellor this one is the dearest.
+    assert find(sort="fee", type="counselling") == [
+        "Free Group",
+        "Thirty",
+        "Top Fee Only",
+        "Sixty",
+        "Cheap Art Dear Counselling",
+        "Not Stated",
+    ]
+
+
+def test_experience_sort_most_experienced_first_unknown_last(make_listing):
+    make_listing("Newer", practising_since=THIS_YEAR - 3)
+    make_listing("Unknown", practising_since=None)
+    make_listing("Veteran", practising_since=1985)
+    make_listing("Middle", practising_since=2005)
+    assert find(sort="experience") == ["Veteran", "Middle", "Newer", "Unknown"]
+
+
+def test_name_sort_and_the_default_order(make_listing):
+    for name in ["Cedar", "alder", "Birch", "Ash"]:
+        make_listing(name)
+    # Case does not matter: "alder" comes first, not after every capital letter.
+    assert find(sort="name") == ["alder", "Ash", "Birch", "Cedar"]
+    assert find() == ["alder", "Ash", "Birch", "Cedar"]  # no words and no place: by name
+
+
+def test_relevance_sort_puts_a_name_match_above_a_statement_match(make_listing):
+    make_listing("Aaron Statement", statement="Much of my work is with grief.")
+    make_listing("Grief Works", statement="A small practice.")
+    make_listing("Unrelated", statement="Mostly stress at work.")
+    assert find(q="grief", sort="relevance") == ["Grief Works", "Aaron Statement"]
+    assert find(q="grief") == ["Grief Works", "Aaron Statement"]  # words: best match first
+    assert find(q="grief", sort="name") == ["Aaron Statement", "Grief Works"]
+
+
+def test_a_sort_that_does_not_fit_falls_back(make_listing):
+    make_listing("Beta")
+    make_listing("Alpha")
+    filterset = filtered({"sort": "distance"})
+    assert [p.name for p in filterset.qs] == ["Alpha", "Beta"]
+    assert "sort" in filterset.form.errors
+    filterset = filtered({"sort": "relevance"})
+    assert [p.name for p in filterset.qs] == ["Alpha", "Beta"]
+    assert "sort" in filterset.form.errors
+
+
+# --------------------------------------------------------------------------- facet counts
+
+
+@pytest.fixture
+def varied(make_listing, days_ago):
+    """Eight listings that differ in every filter, some near Leeds, some not."""
+    make_listing(
+        "Amber",
+        places=[at("Leeds", LEEDS)],
+        languages=["english", "spanish"],
+        gender="woman",
+        practising_since=2001,
+        licence_verified_on=days_ago(10),
+        services=[
+            {
+                "type": "counselling",
+                "concerns": ["grief", "anxiety"],
+                "approaches": ["cbt"],
+                "age_groups": ["adults"],
+                "formats": ["in_person", "online"],
+                "fee_min": Decimal(40),
+                "sliding_scale": True,
+            },
+            {
+                "type": "art-therapy",
+                "concerns": ["trauma"],
+                "approaches": ["psychodynamic"],
+                "age_groups": ["children"],
+                "formats": ["in_person"],
+                "fee_min": Decimal(70),
+            },
+        ],
+    )
+    make_listing(
+        "Birch",
+        places=[at("Leeds", (53.79, -1.53))],
+        languages=["english"],
+        gender="man",
+        accepting_new_clients=False,
+        services=[
+            {
+                "type": "counselling",
+                "concerns": ["grief"],
+                "approaches": ["person-centred"],
+                "age_groups": ["adults", "older-adults"],
+                "formats": ["in_person"],
+                "is_free": True,
+            }
+        ],
+    )
+    make_listing(
+        "Cedar",
+        places=[at("Manchester", MANCHESTER)],
+        languages=["polish"],
+        gender="non-binary",
+        licence_verified_on=days_ago(400),
+        services=[
+            {
+                "type": "psychotherapy",
+                "concerns": ["anxiety", "depression"],
+                "approaches": ["cbt", "emdr"],
+                "age_groups": ["adults"],
+                "formats": ["in_person", "phone"],
+                "fee_min": Decimal(60),
+                "accepts_insurance": True,
+            }
+        ],
+    )
+    make_listing(
+        "Damson",
+        languages=["spanish"],
+        gender="woman",
+        services=[
+            {
+                "type": "counselling",
+                "concerns": ["grief"],
+                "approaches": ["cbt"],
+                "formats": ["online"],
+                "fee_min": Decimal(30),
+                "accepts_insurance": True,
+            }
+        ],
+    )
+    make_listing(
+        "Elder",
+        places=[at("Leeds", (53.80, -1.55))],
+        services=[
+            {
+                "type": "support-groups",
+                "concerns": ["grief"],
+                "formats": ["in_person"],
+                "is_free": True,
+                "group_weekday": 1,
+                "group_frequency": "weekly",
+            },
+            {"type": "counselling", "concerns": ["stress"], "formats": ["phone"], "fee_max": 35},
+        ],
+    )
+    make_listing(
+        "Fir",
+        places=[at("Manchester", MANCHESTER)],
+        languages=["english", "welsh"],
+        practising_since=2019,
+        statement="Grief after a sudden death.",
+        services=[
+            {
+                "type": "counselling",
+                "concerns": ["relationships"],
+                "approaches": ["systemic"],
+                "age_groups": ["young-people"],
+                "formats": ["in_person", "online"],
+                "fee_min": Decimal(55),
+                "sliding_scale": True,
+            }
+        ],
+    )
+    make_listing(
+        "Gorse",
+        places=[at("Leeds", (53.82, -1.57))],
+        gender="man",
+        practising_since=1995,
+        accepting_new_clients=False,
+        services=[
+            {
+                "type": "psychotherapy",
+                "concerns": ["trauma", "grief"],
+                "approaches": ["emdr"],
+                "formats": ["in_person", "online", "phone"],
+                "fee_min": Decimal(90),
+                "accepts_insurance": True,
+            }
+        ],
+    )
+    make_listing("Hidden", status=Provider.Status.DRAFT, services=[{"concerns": ["grief"]}])
+
+
+def _with_option(params: dict, name: str, value: str) -> dict:
+    """The query with this one option chosen in its filter (and nothing else there)."""
+    changed = {key: value for key, value in params.items() if key != "page"}
+    changed[name] = [value] if name in LIST_FILTERS else "1"
+    return changed
+
+
+def _options(name: str) -> list[str]:
+    if name == "format":
+        return [value for value, _label in FORMATS]
+    if name in FLAG_FILTERS:
+        return ["1"]
+    return [slug for slug, _name in taxonomy_options(name)]
+
+
+FACET_QUERIES = [
+    {},
+    {"concern": ["grief"]},
+    {"concern": ["grief", "anxiety"], "type": ["counselling"]},
+    {"type": ["counselling"], "format": ["online"], "language": ["spanish"]},
+    {"near": "Leeds"},
+    {"near": "Leeds", "format": ["online"]},
+    {"lat": str(LEEDS[0]), "lng": str(LEEDS[1]), "radius": "100", "format": ["in_person"]},
+    {"lat": str(LEEDS[0]), "lng": str(LEEDS[1]), "format": ["in_person", "phone"]},
+    {"free": "1"},
+    {"accepting": "1", "verified": "1"},
+    {"sliding_scale": "1", "gender": ["woman", "man"]},
+    {"max_fee": "50", "age_group": ["adults"]},
+    {"min_years": "10", "insurance": "1"},
+    {"q": "grief"},
+    {"q": "grief", "near": "Leeds", "approach": ["cbt", "emdr"]},
+]
+
+
+@pytest.mark.parametrize("params", FACET_QUERIES, ids=lambda p: urlencode(p, doseq=True) or "all")
+def test_each_option_count_is_what_choosing_it_would_give(varied, params):
+    filterset = filtered(params)
+    assert not filterset.form.errors, filterset.form.errors
+    counts = facet_counts(filterset.criteria, Provider.objects.published())
+    checked = 0
+    for name in LIST_FILTERS + FLAG_FILTERS:
+        for option in _options(name):
+            expected = filtered(_with_option(params, name, option)).qs.count()
+            assert counts[name].get(option, 0) == expected, (name, option, params)
+            checked += 1
+    assert checked > 70
+    # Some options of the varied listings give results, so the comparison means something.
+    assert sum(sum(group.values()) for group in counts.values()) > 0
+
+
+def test_counts_ignore_the_filters_own_choice_but_not_the_others(varied):
+    counts = facet_counts(
+        filtered({"concern": ["trauma"], "type": ["counselling"]}).criteria,
+        Provider.objects.published(),
+    )
+    # Concerns counted among counsellors, as if no concern had been chosen.
+    assert (
+        counts["concern"]["grief"] == 3
+    )  # Amber, Birch, Damson (Elder's group is not counselling)
+    assert counts["concern"].get("trauma", 0) == 0  # Amber's trauma work is art therapy
+    # Types counted among trauma services, as if no type had been chosen.
+    assert counts["type"] == {"art-therapy": 1, "psychotherapy": 1}
+
+
+def test_facet_counts_are_one_query(varied):
+    for params in FACET_QUERIES:
+        filterset = filtered(params)
+        list(filterset.qs)  # the place lookup, the choices and the synonyms come first
+        criteria, base = filterset.criteria, Provider.objects.published()
+        with CaptureQueriesContext(connection) as queries:
+            counts = facet_counts(criteria, base)
+        assert len(queries.captured_queries) == 1, params
+        assert set(counts) == set(LIST_FILTERS + FLAG_FILTERS)
+
+
+def test_counts_of_the_empty_search(varied):
+    counts = facet_counts(filtered({}).criteria, Provider.objects.published())
+    assert counts["type"] == {
+        "counselling": 5,
+        "art-therapy": 1,
+        "psychotherapy": 2,
+        "support-groups": 1,
+    }
+    assert counts["format"] == {"in_person": 6, "online": 4, "phone": 3}
+    assert counts["free"] == {"1": 2}
+    assert counts["accepting"] == {"1": 5}
+    assert counts["verified"] == {"1": 2}
+    assert counts["language"] == {"english": 3, "spanish": 2, "polish": 1, "welsh": 1}
+
+
+def test_today_matters_for_min_years(make_listing, monkeypatch):
+    make_listing("Since 2010", practising_since=2010)
+    monkeypatch.setattr(timezone, "localdate", lambda: datetime.date(2020, 6, 1))
+    assert found(min_years="10") == {"Since 2010"}
+    assert found(min_years="11") == set()
