@@ -18,8 +18,9 @@ from django.db.models import (
     Subquery,
     Value,
     When,
+    Window,
 )
-from django.db.models.functions import Coalesce, Lower
+from django.db.models.functions import Coalesce, Lower, RowNumber
 from django.utils import timezone
 
 from services import geo
@@ -81,18 +82,51 @@ TAXONOMIES = {
 }
 
 
+TAXONOMY_CACHE_KEY = "taxonomy-options"
+
+
 def taxonomy_options(name: str) -> list[tuple[str, str]]:
-    """(slug, name) of a taxonomy, cached briefly: they change rarely and every results page needs them."""
-    key = f"taxonomy-options:{name}"
-    options = cache.get(key)
-    if options is None:
-        options = list(TAXONOMIES[name].objects.values_list("slug", "name"))
-        cache.set(key, options, TAXONOMY_CACHE_SECONDS)
-    return options
+    """(slug, name) of a taxonomy, in its own order."""
+    return [(slug, label) for slug, label, _noun in _taxonomies()[name]]
+
+
+def support_type_nouns() -> dict[str, str]:
+    """{slug: "counsellors", ...}, for sentences about results."""
+    return {slug: (noun or label).lower() for slug, label, noun in _taxonomies()["type"]}
+
+
+def _taxonomies() -> dict[str, list[tuple[str, str, str]]]:
+    """Every taxonomy the results page offers, read in one query and cached briefly:
+    they change rarely, and the admin clears the cache when staff edit them."""
+    found = cache.get(TAXONOMY_CACHE_KEY)
+    if found is None:
+        text = CharField()
+        parts = [
+            model.objects.order_by()
+            .annotate(
+                taxonomy=Value(name, output_field=text),
+                list_order=Window(RowNumber(), order_by=model._meta.ordering),
+            )
+            .values_list(
+                "taxonomy",
+                "slug",
+                "name",
+                F("noun") if model is SupportType else Value("", output_field=text),
+                "list_order",
+            )
+            for name, model in TAXONOMIES.items()
+        ]
+        found = {name: [] for name in TAXONOMIES}
+        for taxonomy, slug, label, noun, _position in sorted(
+            parts[0].union(*parts[1:], all=True), key=lambda row: (row[0], row[4])
+        ):
+            found[taxonomy].append((slug, label, noun))
+        cache.set(TAXONOMY_CACHE_KEY, found, TAXONOMY_CACHE_SECONDS)
+    return found
 
 
 def clear_taxonomy_cache() -> None:
-    cache.delete_many([f"taxonomy-options:{name}" for name in TAXONOMIES] + ["support-type-nouns"])
+    cache.delete(TAXONOMY_CACHE_KEY)
 
 
 class FlagFilter(django_filters.Filter):

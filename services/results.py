@@ -3,18 +3,17 @@
 import datetime
 from dataclasses import dataclass, field
 
-from django.core.cache import cache
 from django.http import QueryDict
 
 from services.filters import (
     FLAG_FILTERS,
     FORMATS,
-    TAXONOMY_CACHE_SECONDS,
     Criteria,
     ProviderFilter,
+    support_type_nouns,
     taxonomy_options,
 )
-from services.models import Provider, Service, SupportType
+from services.models import Provider, Service
 from services.search import parse
 from services.templatetags.directory import money
 
@@ -138,12 +137,7 @@ def summary(count: int, criteria: Criteria, place_label: str) -> str:
 
 
 def _type_noun(slug: str) -> str:
-    nouns = cache.get_or_set(
-        "support-type-nouns",
-        lambda: {t.slug: (t.noun or t.name).lower() for t in SupportType.objects.all()},
-        TAXONOMY_CACHE_SECONDS,
-    )
-    return nouns.get(slug, "listings")
+    return support_type_nouns().get(slug, "listings")
 
 
 def _singular(noun: str) -> str:

@@ -1,14 +1,15 @@
 """Public pages."""
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
-from django.http import Http404, HttpResponse
+from django.db.models import Count, Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from services import results
 from services.filters import RADIUS_CHOICES, RADIUS_DEFAULT_KM, SORTS, ProviderFilter, facet_counts
-from services.models import Concern, Location, Provider, Qualification, Service, SupportType
+from services.models import Concern, Location, Provider, SupportType
+from services.profiles import Profile, profile_load
 from services.search import suggest_spelling
 
 RESULTS_PER_PAGE = 20
@@ -148,38 +149,23 @@ def _featured(offers: Q) -> list[Provider]:
 
 
 def provider_detail(request, slug):
-    services = Service.objects.select_related("support_type").prefetch_related(
-        "approaches", "concerns", "age_groups", "locations"
-    )
-    queryset = Provider.objects.select_related("gender").prefetch_related(
-        "languages",
-        "communities",
-        Prefetch("qualifications", queryset=Qualification.objects.order_by("kind", "-year")),
-        Prefetch("locations", queryset=Location.objects.all()),
-        Prefetch("services", queryset=services),
-    )
-    provider = get_object_or_404(queryset, slug=slug)
     # Staff may preview a listing before it is public; for everyone else it does not exist.
-    if provider.status != Provider.Status.PUBLISHED and not request.user.is_staff:
-        raise Http404("No published listing has this address.")
-    concerns = sorted(
-        {concern for service in provider.services.all() for concern in service.concerns.all()},
-        key=lambda concern: concern.name,
-    )
+    profile = profile_load(slug, include_unpublished=request.user.is_staff)
     return render(
         request,
         "services/provider_detail.html",
         {
-            "provider": provider,
-            "concerns": concerns,
-            "canonical_url": request.build_absolute_uri(provider.get_absolute_url()),
-            "structured_data": _structured_data(provider, request),
+            "provider": profile.provider,
+            "profile": profile,
+            "canonical_url": request.build_absolute_uri(profile.provider.get_absolute_url()),
+            "structured_data": _structured_data(profile, request),
         },
     )
 
 
-def _structured_data(provider: Provider, request) -> dict:
+def _structured_data(profile: Profile, request) -> dict:
     """schema.org facts for search engines: only what the page itself shows."""
+    provider = profile.provider
     full_address = Location.AddressShown.FULL
     data = {
         "@context": "https://schema.org",
@@ -187,15 +173,15 @@ def _structured_data(provider: Provider, request) -> dict:
         "name": provider.name,
         "url": request.build_absolute_uri(provider.get_absolute_url()),
         "description": provider.statement[:500],
-        "knowsLanguage": [language.name for language in provider.languages.all()],
-        "knowsAbout": sorted({c.name for s in provider.services.all() for c in s.concerns.all()}),
+        "knowsLanguage": [language.name for language in profile.languages],
+        "knowsAbout": [concern.name for concern in profile.concerns],
         "hasCredential": [
             {
                 "@type": "EducationalOccupationalCredential",
                 "name": q.title,
                 "credentialCategory": q.get_kind_display(),
             }
-            for q in provider.qualifications.all()
+            for q in profile.qualifications
         ],
     }
     if provider.phone:
@@ -203,7 +189,7 @@ def _structured_data(provider: Provider, request) -> dict:
     if provider.email:
         data["email"] = provider.email
     addresses = []
-    for location in provider.locations.all():
+    for location in profile.locations:
         # Only as much of the address as the provider chose to show.
         address = {
             "@type": "PostalAddress",

@@ -20,10 +20,10 @@ pytestmark = pytest.mark.django_db
 # and the support types' nouns are cached: the place, the count, the page of results,
 # the option counts.
 FIND_QUERIES = 4
-# The same with an empty cache: six taxonomies' choices and the support types' nouns too.
-FIND_QUERIES_COLD = FIND_QUERIES + 7
-# The profile: the provider, its five prefetches, and four prefetches on its services.
-PROFILE_QUERIES = 10
+# The same with an empty cache: every taxonomy's choices (and the types' nouns) in one query.
+FIND_QUERIES_COLD = FIND_QUERIES + 1
+# The profile: provider, qualifications, locations, services, their terms, the provider's terms.
+PROFILE_QUERIES = 6  # services/profiles.py
 
 
 def get(client, url, params=None, status=200):

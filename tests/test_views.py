@@ -76,7 +76,7 @@ def test_profile_of_a_published_provider(client, make_published_provider):
     assert "she/her" in html
     assert "Staff preview" not in html
     assert "Person-centred therapy" in html  # approach
-    assert "<li>Anxiety</li>" in html  # concern
+    assert '<li><a href="/concerns/anxiety/">Anxiety</a></li>' in html  # concern, linked to its page
     assert "Registered member" in html  # qualification
     assert "<strong>Counselling:</strong> £40–£60 a session" in html
     years = timezone.localdate().year - 2008
@@ -175,7 +175,8 @@ def test_full_address_is_shown_when_chosen(client, make_published_provider, make
 
 # --------------------------------------------------------------------------- query count
 
-PROFILE_QUERIES = 10  # provider + 5 prefetches + 4 prefetches on its services
+# provider, qualifications, locations, services, their terms (one UNION), languages and communities (one UNION)
+PROFILE_QUERIES = 6
 
 
 @pytest.fixture

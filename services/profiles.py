@@ -1,0 +1,142 @@
+"""Loads everything a provider's profile shows, in a fixed six queries however much it holds."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import CharField, F, IntegerField, QuerySet, Value
+from django.shortcuts import get_object_or_404
+
+from services.models import (
+    AgeGroup,
+    Approach,
+    Community,
+    Concern,
+    Language,
+    Location,
+    Provider,
+    Qualification,
+    Service,
+)
+
+
+@dataclass
+class ServiceDetail:
+    """A service and the names of what it links to (read in one query for all services)."""
+
+    service: Service
+    approaches: list[Approach] = field(default_factory=list)
+    concerns: list[Concern] = field(default_factory=list)
+    age_groups: list[AgeGroup] = field(default_factory=list)
+    locations: list[Location] = field(default_factory=list)
+
+
+@dataclass
+class Profile:
+    provider: Provider
+    services: list[ServiceDetail]
+    qualifications: list[Qualification]
+    locations: list[Location]
+    languages: list[Language]
+    communities: list[Community]
+
+    @property
+    def concerns(self) -> list[Concern]:
+        unique = {concern.slug: concern for detail in self.services for concern in detail.concerns}
+        return sorted(unique.values(), key=lambda concern: concern.name)
+
+
+def profile_load(slug: str, *, include_unpublished: bool = False) -> Profile:
+    """The profile of a published provider (or any, for staff); Http404 if there is none."""
+    providers = Provider.objects.select_related("gender")
+    if not include_unpublished:
+        providers = providers.published()
+    provider = get_object_or_404(providers, slug=slug)
+    qualifications = list(provider.qualifications.order_by("kind", "-year", "title"))
+    locations = list(provider.locations.all())
+    services = [ServiceDetail(s) for s in provider.services.select_related("support_type")]
+    _attach_service_terms(services, {location.pk: location for location in locations})
+    languages, communities = _provider_terms(provider)
+    return Profile(provider, services, qualifications, locations, languages, communities)
+
+
+def _term_rows(through: QuerySet, owner: str, kind: str, term: str) -> QuerySet:
+    """(owner id, kind, term id, slug, name, order) rows from a link table, for a UNION ALL."""
+    text = CharField()
+    return through.values_list(
+        owner,
+        Value(kind, output_field=text),
+        F(f"{term}_id"),
+        Value("", output_field=text) if term == "location" else F(f"{term}__slug"),
+        F(f"{term}__name"),
+        F("agegroup__min_age") if term == "agegroup" else Value(0, output_field=IntegerField()),
+    ).order_by()
+
+
+def _attach_service_terms(details: list[ServiceDetail], locations: dict[int, Location]) -> None:
+    if not details:
+        return
+    ids = [detail.service.pk for detail in details]
+    parts = [
+        _term_rows(
+            Service.approaches.through.objects.filter(service_id__in=ids),
+            "service_id",
+            "approach",
+            "approach",
+        ),
+        _term_rows(
+            Service.concerns.through.objects.filter(service_id__in=ids),
+            "service_id",
+            "concern",
+            "concern",
+        ),
+        _term_rows(
+            Service.age_groups.through.objects.filter(service_id__in=ids),
+            "service_id",
+            "age_group",
+            "agegroup",
+        ),
+        _term_rows(
+            Service.locations.through.objects.filter(service_id__in=ids),
+            "service_id",
+            "location",
+            "location",
+        ),
+    ]
+    by_service = {detail.service.pk: detail for detail in details}
+    for service_id, kind, term_id, slug, name, order in parts[0].union(*parts[1:], all=True):
+        detail = by_service[service_id]
+        if kind == "approach":
+            detail.approaches.append(Approach(pk=term_id, slug=slug, name=name))
+        elif kind == "concern":
+            detail.concerns.append(Concern(pk=term_id, slug=slug, name=name))
+        elif kind == "age_group":
+            detail.age_groups.append(AgeGroup(pk=term_id, slug=slug, name=name, min_age=order))
+        elif term_id in locations:
+            detail.locations.append(locations[term_id])
+    for detail in details:
+        detail.approaches.sort(key=lambda term: term.name)
+        detail.concerns.sort(key=lambda term: term.name)
+        detail.age_groups.sort(key=lambda term: term.min_age)
+
+
+def _provider_terms(provider: Provider) -> tuple[list[Language], list[Community]]:
+    parts = [
+        _term_rows(
+            Provider.languages.through.objects.filter(provider_id=provider.pk),
+            "provider_id",
+            "language",
+            "language",
+        ),
+        _term_rows(
+            Provider.communities.through.objects.filter(provider_id=provider.pk),
+            "provider_id",
+            "community",
+            "community",
+        ),
+    ]
+    languages, communities = [], []
+    for _provider_id, kind, term_id, slug, name, _order in parts[0].union(parts[1], all=True):
+        if kind == "language":
+            languages.append(Language(pk=term_id, slug=slug, name=name))
+        else:
+            communities.append(Community(pk=term_id, slug=slug, name=name))
+    return sorted(languages, key=lambda t: t.name), sorted(communities, key=lambda t: t.name)
