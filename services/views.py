@@ -1,5 +1,6 @@
 """Public pages."""
 
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpResponse
@@ -8,7 +9,7 @@ from django.utils import timezone
 
 from services import results
 from services.filters import RADIUS_CHOICES, RADIUS_DEFAULT_KM, SORTS, ProviderFilter, facet_counts
-from services.models import Concern, Location, Provider, SupportType
+from services.models import Concern, Location, Provider, Service, SupportType
 from services.profiles import Profile, profile_load
 from services.search import suggest_spelling
 
@@ -16,11 +17,17 @@ RESULTS_PER_PAGE = 20
 FEATURED_PER_PAGE = 6
 
 
+HOME_COUNTS_CACHE_SECONDS = 300
+
+
 def home(request):
-    published = Q(services__provider__status=Provider.Status.PUBLISHED)
-    support_types = SupportType.objects.annotate(
-        provider_count=Count("services__provider", filter=published, distinct=True)
-    ).order_by("position", "name")
+    # The same for everyone and slow to count at scale; a few minutes old is fine.
+    counts = cache.get_or_set(
+        "home:support-type-counts", _support_type_counts, HOME_COUNTS_CACHE_SECONDS
+    )
+    support_types = list(SupportType.objects.order_by("position", "name"))
+    for support_type in support_types:
+        support_type.provider_count = counts.get(support_type.pk, 0)
     return render(
         request,
         "services/home.html",
@@ -85,6 +92,17 @@ def find(request):
     }
     bad_input = bool(filterset.form.errors or page_error)
     return render(request, "services/find.html", context, status=400 if bad_input else 200)
+
+
+def _support_type_counts() -> dict[int, int]:
+    """{support type id: published providers offering it}."""
+    offering = (
+        Service.objects.filter(provider__status=Provider.Status.PUBLISHED)
+        .values("support_type")
+        .annotate(providers=Count("provider", distinct=True))
+        .order_by()
+    )
+    return {row["support_type"]: row["providers"] for row in offering}
 
 
 def _sort_applies(value: str, criteria) -> bool:
