@@ -26,6 +26,7 @@ from services.models import (
     Concern,
     Gender,
     Language,
+    ListingsVersion,
     Location,
     Provider,
     Qualification,
@@ -387,6 +388,14 @@ class ProviderAdmin(VersionAdmin):
     @admin.action(description="Mark selected listings verified today", permissions=["verify"])
     def mark_verified(self, request, queryset):
         self._apply(request, queryset, listings.provider_mark_verified, "marked verified")
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        ListingsVersion.bump()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        ListingsVersion.bump()
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -23,7 +23,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Lower, RowNumber
 from django.utils import timezone
 
-from services import geo
+from services import facet_index, geo
 from services.models import (
     AgeGroup,
     Approach,
@@ -345,6 +345,21 @@ class Criteria:
             queryset = search_providers(queryset, self.data["q"]).queryset
         return queryset
 
+    def candidate_ids(
+        self, queryset: QuerySet, *, words: bool = False, place: bool = False
+    ) -> list[int]:
+        """The providers that match the search words, or the place (in person), only."""
+        if place:
+            queryset = geo.providers_near(
+                queryset,
+                latitude=self.place.latitude,
+                longitude=self.place.longitude,
+                radius_km=self.radius_km,
+            )
+        if words:
+            queryset = search_providers(queryset, self.data["q"]).queryset
+        return list(queryset.order_by().values_list("pk", flat=True))
+
     # Order
 
     def sort(self) -> str:
@@ -399,7 +414,44 @@ def verified_licences() -> QuerySet:
 
 
 def facet_counts(criteria: Criteria, base: QuerySet) -> dict[str, dict[str, int]]:
-    """{filter name: {option: count}} in one database query (a UNION ALL of small GROUP BYs)."""
+    """{filter name: {option: count}}: how many providers each option would give.
+
+    Counted in memory (services/facet_index.py); the database is asked only which
+    providers match the search words and the place.
+    """
+    index = facet_index.current_index()
+    strict = online = None
+    if criteria.place or criteria.data.get("q"):
+        # Which providers match the words, and which the place; "online counts as near"
+        # adds every provider with an online service, which the index already knows.
+        words = place = None
+        if criteria.data.get("q"):
+            words = facet_index.candidates_mask(index, criteria.candidate_ids(base, words=True))
+        if criteria.place:
+            place = facet_index.candidates_mask(index, criteria.candidate_ids(base, place=True))
+        strict = _both(words, place)
+        online = (
+            _both(words, place | facet_index.offers_online(index)) if place is not None else strict
+        )
+    counts = facet_index.counts(index, criteria.data, strict, online)
+    # Options with no results are left out, as a GROUP BY would leave them.
+    return {
+        name: {option: n for option, n in counts.get(name, {}).items() if n}
+        for name in LIST_FILTERS + FLAG_FILTERS
+    }
+
+
+def _both(first, second):
+    if first is None:
+        return second
+    return first if second is None else first & second
+
+
+def facet_counts_in_sql(criteria: Criteria, base: QuerySet) -> dict[str, dict[str, int]]:
+    """The same counts, computed by the database (a UNION ALL of small GROUP BYs).
+
+    Exact but slow on large directories; kept to check the in-memory index against.
+    """
     parts = []
     for name in LIST_FILTERS + FLAG_FILTERS:
         # An option's count ignores the filter's own current choice ("OR within a filter").

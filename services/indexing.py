@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Prefetch
 
-from services.models import Provider, SearchWord, Service
+from services.models import ListingsVersion, Provider, SearchWord, Service
 
 # The document holds one line per weight, most important first; PostgreSQL
 # weights each line (A-D) in the vector, SQLite searches the whole text.
@@ -191,6 +191,7 @@ def search_index_update(provider_ids: Iterable[int], *, batch_size: int = 1000) 
         Provider.objects.bulk_update(providers, ["search_document", "card"])
         search_vectors_update([p.pk for p in providers])
         vocabulary_add(p.search_document for p in providers)
+    ListingsVersion.bump()
 
 
 def search_vectors_update(provider_ids: list[int]) -> None:

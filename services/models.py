@@ -701,3 +701,25 @@ class GazetteerPlace(models.Model):
 
     def __str__(self):
         return ", ".join(part for part in (self.name, self.region, self.country) if part)
+
+
+class ListingsVersion(models.Model):
+    """One row, bumped whenever published listings change: in-memory indexes rebuild when it moves."""
+
+    number = models.PositiveBigIntegerField(default=0)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"listings version {self.number}"
+
+    @classmethod
+    def bump(cls) -> None:
+        updated = cls.objects.filter(pk=1).update(
+            number=models.F("number") + 1, changed_at=timezone.now()
+        )
+        if not updated:
+            cls.objects.get_or_create(pk=1, defaults={"number": 1})
+
+    @classmethod
+    def current(cls) -> int:
+        return cls.objects.filter(pk=1).values_list("number", flat=True).first() or 0

@@ -214,10 +214,14 @@ MANCHESTER = (53.4808, -2.2426)
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Each test starts with an empty cache: taxonomy options and synonyms are cached."""
+    """Each test starts with an empty cache: taxonomy options, synonyms and the
+    in-memory facet index (which tests must see rebuilt after every change)."""
     from django.core.cache import cache
 
+    from services import facet_index
+
     cache.clear()
+    facet_index.forget()
     yield
     cache.clear()
 
@@ -497,6 +501,7 @@ def html_form():
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path_factory):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.FACET_INDEX_MIN_AGE = 0
     # WhiteNoise warns on every client when `collectstatic` has not been run.
     settings.STATIC_ROOT = tmp_path_factory.getbasetemp() / "staticfiles"
     settings.STATIC_ROOT.mkdir(exist_ok=True)

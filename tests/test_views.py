@@ -76,7 +76,9 @@ def test_profile_of_a_published_provider(client, make_published_provider):
     assert "she/her" in html
     assert "Staff preview" not in html
     assert "Person-centred therapy" in html  # approach
-    assert '<li><a href="/concerns/anxiety/">Anxiety</a></li>' in html  # concern, linked to its page
+    assert (
+        '<li><a href="/concerns/anxiety/">Anxiety</a></li>' in html
+    )  # concern, linked to its page
     assert "Registered member" in html  # qualification
     assert "<strong>Counselling:</strong> £40–£60 a session" in html
     years = timezone.localdate().year - 2008

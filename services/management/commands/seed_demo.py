@@ -29,6 +29,7 @@ from services.models import (
     Concern,
     Gender,
     Language,
+    ListingsVersion,
     Location,
     Provider,
     Qualification,
@@ -151,6 +152,7 @@ class Command(BaseCommand):
             size = min(batch_size, providers - made)
             with transaction.atomic():
                 generator.insert_batch(size)
+                ListingsVersion.bump()
             made += size
             self.stdout.write(
                 f"  {made:,}/{providers:,} providers ({time.monotonic() - started:.1f} s)"

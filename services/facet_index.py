@@ -1,0 +1,309 @@
+"""An in-memory index of what every published listing offers, for counting filter options fast.
+
+Counting in SQL how many providers each option of each filter would give is a
+COUNT(DISTINCT) over joins per option: hundreds of milliseconds each at 100,000
+listings. Here each option is a boolean mask over services or providers (numpy),
+so each count is a vectorised AND and a distinct count. Service options combine
+per service before they are mapped to providers, so several service filters must
+hold for one and the same service, exactly as the results query requires.
+
+Each process keeps one index and rebuilds it when ListingsVersion moves (every
+write to listings bumps it), at most once per FACET_INDEX_MIN_AGE seconds, so a
+burst of edits costs one rebuild; counts may lag an edit by that long.
+"""
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.conf import settings
+from django.utils import timezone
+
+from services.models import ListingsVersion, Provider, Qualification, Service
+
+SERVICE_LIST_FILTERS = ("type", "concern", "approach", "age_group", "format")
+SERVICE_FLAGS = {
+    "sliding_scale": "sliding_scale",
+    "free": "is_free",
+    "insurance": "accepts_insurance",
+}
+PROVIDER_LIST_FILTERS = ("language", "gender")
+PROVIDER_FLAGS = ("accepting", "verified")
+FORMAT_FIELDS = {
+    "in_person": "offers_in_person",
+    "online": "offers_online",
+    "phone": "offers_phone",
+}
+
+
+@dataclass
+class FacetIndex:
+    version: tuple
+    built_at: float
+    provider_ids: np.ndarray  # ids of published providers, ascending
+    service_owner: np.ndarray  # for each service, its provider's position in provider_ids
+    service_options: dict[str, dict[str, np.ndarray]] = field(
+        default_factory=dict
+    )  # filter -> option -> bool[S]
+    provider_options: dict[str, dict[str, np.ndarray]] = field(
+        default_factory=dict
+    )  # filter -> option -> bool[P]
+    fee_min: np.ndarray | None = None  # float[S], nan when not stated
+    fee_max: np.ndarray | None = None
+    is_free: np.ndarray | None = None
+    practising_since: np.ndarray | None = None  # float[P], nan when not stated
+
+    @property
+    def providers(self) -> int:
+        return len(self.provider_ids)
+
+    @property
+    def services(self) -> int:
+        return len(self.service_owner)
+
+
+_lock = threading.Lock()
+_index: FacetIndex | None = None
+
+
+def current_index() -> FacetIndex:
+    """This process's index, rebuilt if the listings changed (and it is old enough)."""
+    global _index
+    version = ListingsVersion.objects.filter(pk=1).values_list("number", "changed_at").first() or (
+        0,
+        None,
+    )
+    index = _index
+    min_age = getattr(settings, "FACET_INDEX_MIN_AGE", 30)
+    if index is not None and (
+        index.version == version or time.monotonic() - index.built_at < min_age
+    ):
+        return index
+    with _lock:
+        if _index is None or _index.version != version:
+            _index = build(version)
+        return _index
+
+
+def forget() -> None:
+    """Drop this process's index (tests, and after bulk loads in the same process)."""
+    global _index
+    _index = None
+
+
+def build(version: tuple) -> FacetIndex:
+    published = {"provider__status": Provider.Status.PUBLISHED}
+    providers = list(
+        Provider.objects.published()
+        .order_by("pk")
+        .values_list("pk", "gender__slug", "accepting_new_clients", "practising_since")
+    )
+    provider_ids = np.fromiter((row[0] for row in providers), dtype=np.int64, count=len(providers))
+    services = list(
+        Service.objects.filter(**published)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "provider_id",
+            "support_type__slug",
+            *FORMAT_FIELDS.values(),
+            *SERVICE_FLAGS.values(),
+            "fee_min",
+            "fee_max",
+        )
+    )
+    service_ids = np.fromiter((row[0] for row in services), dtype=np.int64, count=len(services))
+    owners = np.fromiter((row[1] for row in services), dtype=np.int64, count=len(services))
+    index = FacetIndex(
+        version=version,
+        built_at=time.monotonic(),
+        provider_ids=provider_ids,
+        service_owner=np.searchsorted(provider_ids, owners),
+    )
+    columns = list(zip(*services, strict=True)) if services else [[] for _ in range(11)]
+
+    def column(i: int, dtype=bool) -> np.ndarray:
+        return np.array(columns[i], dtype=dtype)
+
+    index.service_options["type"] = _options_of(column(2, object))
+    index.service_options["format"] = {name: column(3 + i) for i, name in enumerate(FORMAT_FIELDS)}
+    for i, name in enumerate(SERVICE_FLAGS):
+        index.service_options[name] = {"1": column(6 + i)}
+    index.is_free = index.service_options["free"]["1"]
+    index.fee_min = np.array(
+        [float("nan") if v is None else float(v) for v in columns[9]], dtype=float
+    )
+    index.fee_max = np.array(
+        [float("nan") if v is None else float(v) for v in columns[10]], dtype=float
+    )
+    for name, relation, term in [
+        ("concern", "concerns", "concern"),
+        ("approach", "approaches", "approach"),
+        ("age_group", "age_groups", "agegroup"),
+    ]:
+        links = getattr(Service, relation).through.objects.filter(
+            service__provider__status=Provider.Status.PUBLISHED
+        )
+        rows = links.values_list("service_id", f"{term}__slug")
+        index.service_options[name] = _link_masks(rows, service_ids)
+
+    index.provider_options["gender"] = _options_of(
+        np.array([row[1] or "" for row in providers], dtype=object)
+    )
+    index.provider_options["gender"].pop("", None)
+    index.provider_options["accepting"] = {"1": np.array([row[2] for row in providers], dtype=bool)}
+    index.practising_since = np.array(
+        [float("nan") if row[3] is None else row[3] for row in providers], dtype=float
+    )
+    languages = Provider.languages.through.objects.filter(**published).values_list(
+        "provider_id", "language__slug"
+    )
+    index.provider_options["language"] = _link_masks(languages, provider_ids)
+    verified = (
+        Qualification.objects.filter(
+            kind=Qualification.Kind.LICENCE, verified_on__isnull=False, **published
+        )
+        .values_list("provider_id", flat=True)
+        .distinct()
+    )
+    index.provider_options["verified"] = {"1": _positions_mask(list(verified), provider_ids)}
+    return index
+
+
+def _options_of(values: np.ndarray) -> dict[str, np.ndarray]:
+    return {option: values == option for option in set(values.tolist())}
+
+
+def _positions_mask(ids: list[int], sorted_ids: np.ndarray) -> np.ndarray:
+    mask = np.zeros(len(sorted_ids), dtype=bool)
+    if ids and len(sorted_ids):
+        wanted = np.asarray(ids, dtype=np.int64)
+        positions = np.searchsorted(sorted_ids, wanted).clip(0, len(sorted_ids) - 1)
+        mask[positions[sorted_ids[positions] == wanted]] = True
+    return mask
+
+
+def _link_masks(rows, sorted_ids: np.ndarray) -> dict[str, np.ndarray]:
+    by_option: dict[str, list[int]] = {}
+    for owner_id, option in rows:
+        by_option.setdefault(option, []).append(owner_id)
+    return {option: _positions_mask(ids, sorted_ids) for option, ids in by_option.items()}
+
+
+# Counting
+
+
+def counts(
+    index: FacetIndex, data: dict, strict: np.ndarray | None, online: np.ndarray | None
+) -> dict[str, dict[str, int]]:
+    """{filter: {option: providers}} for every option of every list and flag filter.
+
+    `data` holds the valid criteria. `strict` and `online` mark the providers that match
+    the search words and the place, without and with online support counting as near
+    (None: every provider). An option's count ignores its own filter's choice.
+    """
+    everyone = np.ones(index.providers, dtype=bool)
+    strict = everyone if strict is None else strict
+    online = everyone if online is None else online
+    current = online if "online" in data.get("format", []) else strict
+    service_groups = {
+        name: _service_group(index, name, data[name])
+        for name in (*SERVICE_LIST_FILTERS, *SERVICE_FLAGS, "max_fee")
+        if name in data
+    }
+    provider_groups = {
+        name: _provider_group(index, name, data[name])
+        for name in (*PROVIDER_LIST_FILTERS, *PROVIDER_FLAGS, "min_years")
+        if name in data
+    }
+
+    def providers_except(name: str | None, scope: np.ndarray) -> np.ndarray:
+        mask = scope.copy()
+        for other, group in provider_groups.items():
+            if other != name:
+                mask &= group
+        return mask
+
+    def services_except(name: str | None) -> np.ndarray:
+        mask = np.ones(index.services, dtype=bool)
+        for other, group in service_groups.items():
+            if other != name:
+                mask &= group
+        return mask
+
+    result: dict[str, dict[str, int]] = {}
+    for name in (*SERVICE_LIST_FILTERS, *SERVICE_FLAGS):
+        result[name] = {}
+        others = services_except(name)
+        for option, option_mask in index.service_options.get(name, {}).items():
+            # Choosing "online" also counts online services away from the place.
+            scope = (online if option == "online" else strict) if name == "format" else current
+            eligible = others & option_mask & providers_except(None, scope)[index.service_owner]
+            result[name][option] = _distinct_owners(index, eligible)
+    has_matching_service = np.zeros(index.providers, dtype=bool)
+    has_matching_service[index.service_owner[services_except(None)]] = True
+    for name in (*PROVIDER_LIST_FILTERS, *PROVIDER_FLAGS):
+        eligible = providers_except(name, current) & has_matching_service
+        result[name] = {
+            option: int(np.count_nonzero(eligible & mask))
+            for option, mask in index.provider_options.get(name, {}).items()
+        }
+    return result
+
+
+def _distinct_owners(index: FacetIndex, service_mask: np.ndarray) -> int:
+    owners = index.service_owner[service_mask]
+    if not owners.size:
+        return 0
+    hit = np.zeros(index.providers, dtype=bool)
+    hit[owners] = True
+    return int(np.count_nonzero(hit))
+
+
+def _service_group(index: FacetIndex, name: str, value) -> np.ndarray:
+    if name == "max_fee":
+        limit = float(value)
+        with np.errstate(invalid="ignore"):
+            return (
+                index.is_free
+                | (index.fee_min <= limit)
+                | (np.isnan(index.fee_min) & (index.fee_max <= limit))
+            )
+    options = index.service_options.get(name, {})
+    if name in SERVICE_FLAGS:
+        return options.get("1", np.zeros(index.services, dtype=bool))
+    mask = np.zeros(index.services, dtype=bool)
+    for option in value:
+        if option in options:
+            mask |= options[option]
+    return mask
+
+
+def _provider_group(index: FacetIndex, name: str, value) -> np.ndarray:
+    if name == "min_years":
+        with np.errstate(invalid="ignore"):
+            return index.practising_since <= timezone.localdate().year - value
+    options = index.provider_options.get(name, {})
+    if name in PROVIDER_FLAGS:
+        return options.get("1", np.zeros(index.providers, dtype=bool))
+    mask = np.zeros(index.providers, dtype=bool)
+    for option in value:
+        if option in options:
+            mask |= options[option]
+    return mask
+
+
+def offers_online(index: FacetIndex) -> np.ndarray:
+    """Providers with at least one service offered online."""
+    mask = np.zeros(index.providers, dtype=bool)
+    mask[
+        index.service_owner[
+            index.service_options["format"].get("online", np.zeros(index.services, dtype=bool))
+        ]
+    ] = True
+    return mask
+
+
+def candidates_mask(index: FacetIndex, provider_ids: list[int]) -> np.ndarray:
+    return _positions_mask(provider_ids, index.provider_ids)
