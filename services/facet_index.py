@@ -20,7 +20,7 @@ import numpy as np
 from django.conf import settings
 from django.utils import timezone
 
-from services.models import ListingsVersion, Provider, Qualification, Service
+from services.models import FORMAT_FIELDS, ListingsVersion, Provider, Qualification, Service
 
 SERVICE_LIST_FILTERS = ("type", "concern", "approach", "age_group", "format")
 SERVICE_FLAGS = {
@@ -30,11 +30,6 @@ SERVICE_FLAGS = {
 }
 PROVIDER_LIST_FILTERS = ("language", "gender")
 PROVIDER_FLAGS = ("accepting", "verified")
-FORMAT_FIELDS = {
-    "in_person": "offers_in_person",
-    "online": "offers_online",
-    "phone": "offers_phone",
-}
 
 
 @dataclass

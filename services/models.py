@@ -450,6 +450,14 @@ class Location(models.Model):
             )
 
 
+# The format names used in URLs (`format=online`) and the Service fields they mean.
+FORMAT_FIELDS = {
+    "in_person": "offers_in_person",
+    "online": "offers_online",
+    "phone": "offers_phone",
+}
+
+
 @reversion.register()
 class Service(models.Model):
     """Something a provider offers: a type of support, how, for whom, where and at what cost.

@@ -8,7 +8,8 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from services import results
-from services.filters import RADIUS_CHOICES, RADIUS_DEFAULT_KM, SORTS, ProviderFilter, facet_counts
+from services.facets import facet_counts
+from services.filters import RADIUS_CHOICES, RADIUS_DEFAULT_KM, SORTS, ProviderFilter
 from services.models import Concern, Location, Provider, Service, SupportType
 from services.profiles import Profile, profile_load
 from services.search import suggest_spelling

@@ -17,13 +17,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from services import geo
+from services.facets import facet_counts, facet_counts_in_sql
 from services.filters import (
     FLAG_FILTERS,
     FORMATS,
     LIST_FILTERS,
     ProviderFilter,
-    facet_counts,
-    facet_counts_in_sql,
     taxonomy_options,
 )
 from services.models import Provider
