@@ -265,25 +265,28 @@ def _service_group(index: FacetIndex, name: str, value) -> np.ndarray:
                 | (index.fee_min <= limit)
                 | (np.isnan(index.fee_min) & (index.fee_max <= limit))
             )
-    options = index.service_options.get(name, {})
-    if name in SERVICE_FLAGS:
-        return options.get("1", np.zeros(index.services, dtype=bool))
-    mask = np.zeros(index.services, dtype=bool)
-    for option in value:
-        if option in options:
-            mask |= options[option]
-    return mask
+    return _any_of(
+        index.service_options.get(name, {}),
+        ["1"] if name in SERVICE_FLAGS else value,
+        index.services,
+    )
 
 
 def _provider_group(index: FacetIndex, name: str, value) -> np.ndarray:
     if name == "min_years":
         with np.errstate(invalid="ignore"):
             return index.practising_since <= timezone.localdate().year - value
-    options = index.provider_options.get(name, {})
-    if name in PROVIDER_FLAGS:
-        return options.get("1", np.zeros(index.providers, dtype=bool))
-    mask = np.zeros(index.providers, dtype=bool)
-    for option in value:
+    return _any_of(
+        index.provider_options.get(name, {}),
+        ["1"] if name in PROVIDER_FLAGS else value,
+        index.providers,
+    )
+
+
+def _any_of(options: dict[str, np.ndarray], chosen, size: int) -> np.ndarray:
+    """Rows with any of the chosen options (a flag is the single option "1")."""
+    mask = np.zeros(size, dtype=bool)
+    for option in chosen:
         if option in options:
             mask |= options[option]
     return mask

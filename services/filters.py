@@ -124,6 +124,13 @@ def clear_taxonomy_cache() -> None:
     cache.delete(TAXONOMY_CACHE_KEY)
 
 
+def taxonomy_filter(name: str, label: str) -> django_filters.MultipleChoiceFilter:
+    """Checkboxes for the terms of a taxonomy; several ticked means any of them."""
+    return django_filters.MultipleChoiceFilter(
+        label=label, choices=lambda: taxonomy_options(name), widget=forms.CheckboxSelectMultiple
+    )
+
+
 class FlagFilter(django_filters.Filter):
     """A checkbox: ticked means "only these"; unticked means no filter (not "only those without")."""
 
@@ -179,39 +186,15 @@ class ProviderFilter(django_filters.FilterSet):
     lat = django_filters.NumberFilter(min_value=-90, max_value=90, widget=forms.HiddenInput)
     lng = django_filters.NumberFilter(min_value=-180, max_value=180, widget=forms.HiddenInput)
     radius = WholeNumberFilter(label="Within (km)", min_value=1, max_value=RADIUS_MAX_KM)
-    type = django_filters.MultipleChoiceFilter(
-        label="Kind of support",
-        choices=lambda: taxonomy_options("type"),
-        widget=forms.CheckboxSelectMultiple,
-    )
-    concern = django_filters.MultipleChoiceFilter(
-        label="Support with",
-        choices=lambda: taxonomy_options("concern"),
-        widget=forms.CheckboxSelectMultiple,
-    )
-    approach = django_filters.MultipleChoiceFilter(
-        label="Approach",
-        choices=lambda: taxonomy_options("approach"),
-        widget=forms.CheckboxSelectMultiple,
-    )
+    type = taxonomy_filter("type", "Kind of support")
+    concern = taxonomy_filter("concern", "Support with")
+    approach = taxonomy_filter("approach", "Approach")
     format = django_filters.MultipleChoiceFilter(
         label="How", choices=FORMATS, widget=forms.CheckboxSelectMultiple
     )
-    language = django_filters.MultipleChoiceFilter(
-        label="Language",
-        choices=lambda: taxonomy_options("language"),
-        widget=forms.CheckboxSelectMultiple,
-    )
-    age_group = django_filters.MultipleChoiceFilter(
-        label="Age",
-        choices=lambda: taxonomy_options("age_group"),
-        widget=forms.CheckboxSelectMultiple,
-    )
-    gender = django_filters.MultipleChoiceFilter(
-        label="Practitioner's gender",
-        choices=lambda: taxonomy_options("gender"),
-        widget=forms.CheckboxSelectMultiple,
-    )
+    language = taxonomy_filter("language", "Language")
+    age_group = taxonomy_filter("age_group", "Age")
+    gender = taxonomy_filter("gender", "Practitioner's gender")
     max_fee = django_filters.NumberFilter(
         label="Most you can pay a session (£)", min_value=0, max_value=10_000, decimal_places=2
     )
