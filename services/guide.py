@@ -6,12 +6,12 @@ from decimal import Decimal
 from django import forms
 from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import render
+from django.urls import reverse
 
 from services.models import AgeGroup, Concern, Gender, Language, SupportType
 
 # The results page's address is fixed by the design (people bookmark it); its view is
 # built separately, so the guide does not depend on its URL name.
-FIND_URL = "/find/"
 
 NOT_SURE = "not-sure"
 DEFAULT_RADIUS = "10"
@@ -297,7 +297,8 @@ def guide(request):
 
     if done and form_is_valid:
         query = form.search_query().urlencode()
-        return HttpResponseRedirect(f"{FIND_URL}?{query}" if query else FIND_URL)
+        find_url = reverse("services:find")
+        return HttpResponseRedirect(f"{find_url}?{query}" if query else find_url)
     if not form_is_valid:
         # Show the first step with a problem, so it can be put right where it was asked.
         number = next((each.number for each in STEPS if set(each.fields) & set(form.errors)), 1)
