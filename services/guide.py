@@ -10,9 +10,6 @@ from django.urls import reverse
 
 from services.models import AgeGroup, Concern, Gender, Language, SupportType
 
-# The results page's address is fixed by the design (people bookmark it); its view is
-# built separately, so the guide does not depend on its URL name.
-
 NOT_SURE = "not-sure"
 DEFAULT_RADIUS = "10"
 RADIUS_CHOICES = [(km, f"{km} km") for km in ("5", "10", "25", "50")]

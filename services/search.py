@@ -70,8 +70,7 @@ def expand(q: str) -> str:
 
 @dataclass(frozen=True)
 class SearchResult:
-    queryset: QuerySet
-    ranked: bool  # annotated with `rank`, higher is better (both bodies rank)
+    queryset: QuerySet  # annotated with `rank`, higher is better (both bodies rank)
 
 
 def search_providers(queryset: QuerySet, q: str) -> SearchResult:
@@ -80,9 +79,7 @@ def search_providers(queryset: QuerySet, q: str) -> SearchResult:
     if not parse(q):
         # Nothing to look for ("or", '""'): everything matches, equally, and can still be
         # ordered by rank as any search with words is.
-        return SearchResult(
-            queryset.annotate(rank=Value(0.0, output_field=FloatField())), ranked=True
-        )
+        return SearchResult(queryset.annotate(rank=Value(0.0, output_field=FloatField())))
     alternatives = [q] + [x for x in [expand(q)] if x]
     if connection.vendor == "postgresql":
         return _search_postgresql(queryset, alternatives)
@@ -97,7 +94,7 @@ def _search_postgresql(queryset, alternatives: list[str]) -> SearchResult:
         # Normalisation 1: long statements do not outrank a short, exact listing.
         rank=SearchRank(F("search_vector"), query, normalization=1)
     )
-    return SearchResult(matched, ranked=True)
+    return SearchResult(matched)
 
 
 def _search_sqlite(queryset, alternatives: list[str]) -> SearchResult:
@@ -117,7 +114,7 @@ def _search_sqlite(queryset, alternatives: list[str]) -> SearchResult:
         if not term.excluded
     ]
     rank = sum(in_name[1:], in_name[0]) if in_name else Value(0.0)
-    return SearchResult(queryset.filter(condition).annotate(rank=rank), ranked=True)
+    return SearchResult(queryset.filter(condition).annotate(rank=rank))
 
 
 def suggest_spelling(q: str) -> str:
