@@ -1,11 +1,13 @@
-"""An in-memory index of what every published listing offers, for counting filter options fast.
+"""An in-memory index of what every published listing offers: results and option counts, fast.
 
 Counting in SQL how many providers each option of each filter would give is a
 COUNT(DISTINCT) over joins per option: hundreds of milliseconds each at 100,000
 listings. Here each option is a boolean mask over services or providers (numpy),
 so each count is a vectorised AND and a distinct count. Service options combine
 per service before they are mapped to providers, so several service filters must
-hold for one and the same service, exactly as the results query requires.
+hold for one and the same service, exactly as the results query requires. The
+same masks, with the providers' places and sort keys, give the results themselves
+(services/matching.py), so a results page reads only the rows it shows.
 
 Each process keeps one index and rebuilds it when ListingsVersion moves (every
 write to listings bumps it), at most once per FACET_INDEX_MIN_AGE seconds, so a
@@ -18,9 +20,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
+from django.db.models.functions import Lower
 from django.utils import timezone
 
-from services.models import FORMAT_FIELDS, ListingsVersion, Provider, Qualification, Service
+from services.models import (
+    FORMAT_FIELDS,
+    ListingsVersion,
+    Location,
+    Provider,
+    Qualification,
+    Service,
+)
 
 SERVICE_LIST_FILTERS = ("type", "concern", "approach", "age_group", "format")
 SERVICE_FLAGS = {
@@ -48,6 +58,19 @@ class FacetIndex:
     fee_max: np.ndarray | None = None
     is_free: np.ndarray | None = None
     practising_since: np.ndarray | None = None  # float[P], nan when not stated
+    online: np.ndarray | None = None  # bool[P]: has a service offered online
+    # Sort orders: positions of every provider, in name order and in experience order.
+    name_rank: np.ndarray | None = None  # int[P]: where each provider comes by name
+    by_name: np.ndarray | None = None
+    by_experience: np.ndarray | None = None
+    # Services grouped by provider, for "the cheapest matching service".
+    services_by_owner: np.ndarray | None = None
+    owner_starts: np.ndarray | None = None  # where each provider's group starts
+    owners: np.ndarray | None = None  # the provider of each group
+    # Every place with coordinates, by latitude, for "within so many km".
+    place_latitude: np.ndarray | None = None
+    place_longitude: np.ndarray | None = None
+    place_owner: np.ndarray | None = None
 
     @property
     def providers(self) -> int:
@@ -163,7 +186,46 @@ def build(version: tuple) -> FacetIndex:
         .distinct()
     )
     index.provider_options["verified"] = {"1": _positions_mask(list(verified), provider_ids)}
+    index.online = offers_online(index)
+    _add_orders(index)
+    _add_places(index)
     return index
+
+
+def _add_orders(index: FacetIndex) -> None:
+    # Name order as the database collates it, so it reads as any other list of names does.
+    by_name_ids = np.fromiter(
+        Provider.objects.published().order_by(Lower("name"), "pk").values_list("pk", flat=True),
+        dtype=np.int64,
+    )
+    index.by_name = np.searchsorted(index.provider_ids, by_name_ids)
+    index.name_rank = np.empty(index.providers, dtype=np.int64)
+    index.name_rank[index.by_name] = np.arange(index.providers)
+    # Earliest start first, unknown last, then by name.
+    started = np.where(np.isnan(index.practising_since), np.inf, index.practising_since)
+    index.by_experience = np.lexsort((index.name_rank, started))
+    index.services_by_owner = np.argsort(index.service_owner, kind="stable")
+    grouped = index.service_owner[index.services_by_owner]
+    index.owner_starts = (
+        np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]]) if grouped.size else grouped
+    )
+    index.owners = grouped[index.owner_starts]
+
+
+def _add_places(index: FacetIndex) -> None:
+    rows = list(
+        Location.objects.filter(
+            provider__status=Provider.Status.PUBLISHED,
+            latitude__isnull=False,
+            longitude__isnull=False,
+        )
+        .order_by("latitude", "pk")
+        .values_list("provider_id", "latitude", "longitude")
+    )
+    columns = list(zip(*rows, strict=True)) if rows else [[], [], []]
+    index.place_owner = np.searchsorted(index.provider_ids, np.array(columns[0], dtype=np.int64))
+    index.place_latitude = np.array(columns[1], dtype=float)
+    index.place_longitude = np.array(columns[2], dtype=float)
 
 
 def _options_of(values: np.ndarray) -> dict[str, np.ndarray]:
@@ -186,65 +248,104 @@ def _link_masks(rows, sorted_ids: np.ndarray) -> dict[str, np.ndarray]:
     return {option: _positions_mask(ids, sorted_ids) for option, ids in by_option.items()}
 
 
-# Counting
+# Selecting and counting
 
 
-def counts(
-    index: FacetIndex, data: dict, strict: np.ndarray | None, online: np.ndarray | None
-) -> dict[str, dict[str, int]]:
-    """{filter: {option: providers}} for every option of every list and flag filter.
+class Selection:
+    """The criteria of one search applied to the index.
 
     `data` holds the valid criteria. `strict` and `online` mark the providers that match
     the search words and the place, without and with online support counting as near
-    (None: every provider). An option's count ignores its own filter's choice.
+    (None: every provider).
     """
-    everyone = np.ones(index.providers, dtype=bool)
-    strict = everyone if strict is None else strict
-    online = everyone if online is None else online
-    current = online if "online" in data.get("format", []) else strict
-    service_groups = {
-        name: _service_group(index, name, data[name])
-        for name in (*SERVICE_LIST_FILTERS, *SERVICE_FLAGS, "max_fee")
-        if name in data
-    }
-    provider_groups = {
-        name: _provider_group(index, name, data[name])
-        for name in (*PROVIDER_LIST_FILTERS, *PROVIDER_FLAGS, "min_years")
-        if name in data
-    }
 
-    def providers_except(name: str | None, scope: np.ndarray) -> np.ndarray:
-        mask = scope.copy()
-        for other, group in provider_groups.items():
-            if other != name:
-                mask &= group
-        return mask
-
-    def services_except(name: str | None) -> np.ndarray:
-        mask = np.ones(index.services, dtype=bool)
-        for other, group in service_groups.items():
-            if other != name:
-                mask &= group
-        return mask
-
-    result: dict[str, dict[str, int]] = {}
-    for name in (*SERVICE_LIST_FILTERS, *SERVICE_FLAGS):
-        result[name] = {}
-        others = services_except(name)
-        for option, option_mask in index.service_options.get(name, {}).items():
-            # Choosing "online" also counts online services away from the place.
-            scope = (online if option == "online" else strict) if name == "format" else current
-            eligible = others & option_mask & providers_except(None, scope)[index.service_owner]
-            result[name][option] = _distinct_owners(index, eligible)
-    has_matching_service = np.zeros(index.providers, dtype=bool)
-    has_matching_service[index.service_owner[services_except(None)]] = True
-    for name in (*PROVIDER_LIST_FILTERS, *PROVIDER_FLAGS):
-        eligible = providers_except(name, current) & has_matching_service
-        result[name] = {
-            option: int(np.count_nonzero(eligible & mask))
-            for option, mask in index.provider_options.get(name, {}).items()
+    def __init__(self, index: FacetIndex, data: dict, strict=None, online=None):
+        everyone = np.ones(index.providers, dtype=bool)
+        self.index, self.data = index, data
+        self.strict = everyone if strict is None else strict
+        self.online = everyone if online is None else online
+        self.scope = self.online if "online" in data.get("format", []) else self.strict
+        self.service_groups = {
+            name: _service_group(index, name, data[name])
+            for name in (*SERVICE_LIST_FILTERS, *SERVICE_FLAGS, "max_fee")
+            if name in data
         }
-    return result
+        self.provider_groups = {
+            name: _provider_group(index, name, data[name])
+            for name in (*PROVIDER_LIST_FILTERS, *PROVIDER_FLAGS, "min_years")
+            if name in data
+        }
+
+    def providers_except(self, name: str | None, scope: np.ndarray) -> np.ndarray:
+        mask = scope.copy()
+        for other, group in self.provider_groups.items():
+            if other != name:
+                mask &= group
+        return mask
+
+    def services_except(self, name: str | None) -> np.ndarray:
+        mask = np.ones(self.index.services, dtype=bool)
+        for other, group in self.service_groups.items():
+            if other != name:
+                mask &= group
+        return mask
+
+    def with_matching_service(self) -> np.ndarray:
+        mask = np.zeros(self.index.providers, dtype=bool)
+        mask[self.index.service_owner[self.services_except(None)]] = True
+        return mask
+
+    def providers(self) -> np.ndarray:
+        """The providers that match every criterion."""
+        mask = self.providers_except(None, self.scope)
+        if self.service_groups:
+            mask &= self.with_matching_service()
+        return mask
+
+    def lowest_fees(self) -> np.ndarray:
+        """float[P]: each provider's cheapest matching service (free is 0; nan if none states one)."""
+        index = self.index
+        with np.errstate(invalid="ignore"):
+            fee = np.where(
+                index.is_free, 0.0, np.where(np.isnan(index.fee_min), index.fee_max, index.fee_min)
+            )
+        fee = np.where(self.services_except(None) & ~np.isnan(fee), fee, np.inf)
+        lowest = np.full(index.providers, np.inf)
+        if index.owner_starts.size:
+            lowest[index.owners] = np.minimum.reduceat(
+                fee[index.services_by_owner], index.owner_starts
+            )
+        lowest[np.isinf(lowest)] = np.nan
+        return lowest
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """{filter: {option: providers}} for every option of every list and flag filter.
+
+        An option's count ignores its own filter's choice.
+        """
+        index = self.index
+        result: dict[str, dict[str, int]] = {}
+        for name in (*SERVICE_LIST_FILTERS, *SERVICE_FLAGS):
+            result[name] = {}
+            others = self.services_except(name)
+            for option, option_mask in index.service_options.get(name, {}).items():
+                # Choosing "online" also counts online services away from the place.
+                if name == "format":
+                    scope = self.online if option == "online" else self.strict
+                else:
+                    scope = self.scope
+                eligible = (
+                    others & option_mask & self.providers_except(None, scope)[index.service_owner]
+                )
+                result[name][option] = _distinct_owners(index, eligible)
+        has_matching_service = self.with_matching_service()
+        for name in (*PROVIDER_LIST_FILTERS, *PROVIDER_FLAGS):
+            eligible = self.providers_except(name, self.scope) & has_matching_service
+            result[name] = {
+                option: int(np.count_nonzero(eligible & mask))
+                for option, mask in index.provider_options.get(name, {}).items()
+            }
+        return result
 
 
 def _distinct_owners(index: FacetIndex, service_mask: np.ndarray) -> int:
@@ -301,7 +402,3 @@ def offers_online(index: FacetIndex) -> np.ndarray:
         ]
     ] = True
     return mask
-
-
-def candidates_mask(index: FacetIndex, provider_ids: list[int]) -> np.ndarray:
-    return _positions_mask(provider_ids, index.provider_ids)

@@ -3,7 +3,7 @@
 from django.db.models import CharField, Count, Exists, F, QuerySet, Value
 from django.db.models.functions import Coalesce
 
-from services import facet_index
+from services import facet_index, matching
 from services.filters import (
     FLAG_FILTERS,
     LIST_FILTERS,
@@ -17,38 +17,27 @@ from services.models import FORMAT_FIELDS, Provider, Service
 # give if that option were chosen, with the other filters as they are.
 
 
-def facet_counts(criteria: Criteria, base: QuerySet) -> dict[str, dict[str, int]]:
+def facet_counts(
+    criteria: Criteria,
+    base: QuerySet,
+    *,
+    index: facet_index.FacetIndex | None = None,
+    found: matching.Narrowing | None = None,
+) -> dict[str, dict[str, int]]:
     """{filter name: {option: count}}: how many providers each option would give.
 
-    Counted in memory (services/facet_index.py); the database is asked only which
-    providers match the search words and the place.
+    Counted in memory (services/facet_index.py); the database is asked at most which
+    providers match the search words, and not even that when `found` already says.
     """
-    index = facet_index.current_index()
-    strict = online = None
-    if criteria.place or criteria.data.get("q"):
-        # Which providers match the words, and which the place; "online counts as near"
-        # adds every provider with an online service, which the index already knows.
-        words = place = None
-        if criteria.data.get("q"):
-            words = facet_index.candidates_mask(index, criteria.candidate_ids(base, words=True))
-        if criteria.place:
-            place = facet_index.candidates_mask(index, criteria.candidate_ids(base, place=True))
-        strict = _both(words, place)
-        online = (
-            _both(words, place | facet_index.offers_online(index)) if place is not None else strict
-        )
-    counts = facet_index.counts(index, criteria.data, strict, online)
+    index = index or facet_index.current_index()
+    found = found or matching.narrowing(index, criteria, base)
+    selection = facet_index.Selection(index, criteria.data, found.strict(), found.online(index))
+    counts = selection.counts()
     # Options with no results are left out, as a GROUP BY would leave them.
     return {
         name: {option: n for option, n in counts.get(name, {}).items() if n}
         for name in LIST_FILTERS + FLAG_FILTERS
     }
-
-
-def _both(first, second):
-    if first is None:
-        return second
-    return first if second is None else first & second
 
 
 def facet_counts_in_sql(criteria: Criteria, base: QuerySet) -> dict[str, dict[str, int]]:

@@ -323,21 +323,6 @@ class Criteria:
             queryset = search_providers(queryset, self.data["q"]).queryset
         return queryset
 
-    def candidate_ids(
-        self, queryset: QuerySet, *, words: bool = False, place: bool = False
-    ) -> list[int]:
-        """The providers that match the search words, or the place (in person), only."""
-        if place:
-            queryset = geo.providers_near(
-                queryset,
-                latitude=self.place.latitude,
-                longitude=self.place.longitude,
-                radius_km=self.radius_km,
-            )
-        if words:
-            queryset = search_providers(queryset, self.data["q"]).queryset
-        return list(queryset.order_by().values_list("pk", flat=True))
-
     # Order
 
     def sort(self) -> str:

@@ -1,10 +1,11 @@
-"""Places typed by people turned into coordinates offline, and distances computed in the database."""
+"""Places typed by people turned into coordinates offline, and distances between them and listings."""
 
 import math
 import re
 import unicodedata
 from dataclasses import dataclass
 
+import numpy as np
 from django.conf import settings
 from django.db.models import (
     Avg,
@@ -265,6 +266,14 @@ def distance_km(
         default=None,
         output_field=FloatField(),
     )
+
+
+def distances_km(latitude: float, longitude: float, latitudes, longitudes):
+    """The same great-circle distance as distance_km(), for arrays of coordinates (numpy)."""
+    lat, lng = math.radians(float(latitude)), math.radians(float(longitude))
+    lats, lngs = np.radians(latitudes), np.radians(longitudes)
+    cosine = math.sin(lat) * np.sin(lats) + math.cos(lat) * np.cos(lats) * np.cos(lngs - lng)
+    return np.arccos(np.clip(cosine, -1.0, 1.0)) * EARTH_RADIUS_KM
 
 
 def providers_near(

@@ -1,6 +1,7 @@
 """What a results page says about a search: the summary line, the chips, the ways to widen it."""
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.http import QueryDict
@@ -149,9 +150,13 @@ def _or_list(items: list[str]) -> str:
 
 
 def relaxations(
-    filterset: ProviderFilter, base, query: QueryDict, place_label: str
+    filterset: ProviderFilter,
+    count: Callable[[Criteria], int],
+    query: QueryDict,
+    place_label: str,
 ) -> list[Relaxation]:
-    """For an empty result: each single change that would give results, and how many."""
+    """For an empty result: each single change that would give results, and how many
+    (`count` says how many a changed search gives)."""
     criteria = filterset.criteria
     found = []
     if criteria.place and criteria.radius_km < 100:
@@ -160,7 +165,7 @@ def relaxations(
         found.append(
             Relaxation(
                 f"Search within {wider} km",
-                widened.providers(base).count(),
+                count(widened),
                 _with(query, radius=str(wider)),
             )
         )
@@ -172,7 +177,7 @@ def relaxations(
         found.append(
             Relaxation(
                 "Include online support",
-                with_online.providers(base).count(),
+                count(with_online),
                 _with(query, format=[*query.getlist("format"), "online"]),
             )
         )
@@ -183,9 +188,7 @@ def relaxations(
             continue
         names = ("near", "lat", "lng", "radius") if name == "near" else (name,)
         relaxed = criteria.without(*names)
-        found.append(
-            Relaxation(f"Remove {label}", relaxed.providers(base).count(), without(query, *names))
-        )
+        found.append(Relaxation(f"Remove {label}", count(relaxed), without(query, *names)))
     helpful = [r for r in found if r.count]
     if not helpful and criteria.place and criteria.active():
         # No single change is enough: offer the two broad ones.
@@ -193,7 +196,7 @@ def relaxations(
         found.append(
             Relaxation(
                 f"Everything near {place_label}",
-                nearby.providers(base).count(),
+                count(nearby),
                 _keep(query, "near", "lat", "lng", "radius"),
             )
         )
@@ -201,7 +204,7 @@ def relaxations(
         found.append(
             Relaxation(
                 "The same filters, online, anywhere",
-                anywhere.providers(base).count(),
+                count(anywhere),
                 _with(without(query, "near", "lat", "lng", "radius"), format=["online"]),
             )
         )

@@ -7,7 +7,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from services import results
+from services import facet_index, matching, results
 from services.facets import facet_counts
 from services.filters import RADIUS_CHOICES, RADIUS_DEFAULT_KM, SORTS, ProviderFilter
 from services.models import Concern, Location, Provider, Service, SupportType
@@ -47,20 +47,24 @@ def find(request):
     base = Provider.objects.published()
     query = request.GET.copy()
     filterset = ProviderFilter(query, queryset=base)
-    providers = filterset.qs
     criteria = filterset.criteria
+    index = facet_index.current_index()
+    found = matching.narrowing(index, criteria, base)
+    result_list = matching.ResultList(index, matching.ordered(index, criteria, found), found)
     corrected_from = ""
-
-    paginator = Paginator(providers, RESULTS_PER_PAGE)
-    page_error = ""
-    if paginator.count == 0 and criteria.data.get("q"):
+    if not result_list.count() and criteria.data.get("q"):
         suggestion = suggest_spelling(criteria.data["q"])
         if suggestion:
             corrected_from = criteria.data["q"]
             query["q"] = suggestion
             filterset = ProviderFilter(query, queryset=base)
-            providers, criteria = filterset.qs, filterset.criteria
-            paginator = Paginator(providers, RESULTS_PER_PAGE)
+            criteria = filterset.criteria
+            found = matching.narrowing(index, criteria, base)
+            result_list = matching.ResultList(
+                index, matching.ordered(index, criteria, found), found
+            )
+
+    paginator = Paginator(result_list, RESULTS_PER_PAGE)
     if len(set(request.GET.getlist("page"))) > 1:
         page_number, page_error = 1, "More than one page number came, so here is the first page."
     else:
@@ -68,8 +72,12 @@ def find(request):
     page = paginator.page(page_number)
     results.annotate_cards(page.object_list, criteria, timezone.localdate())
 
+    def count(relaxed) -> int:
+        # The same words, so their matches are reused: no query per suggestion.
+        return matching.count(index, relaxed, matching.narrowing(index, relaxed, base, words=found))
+
     place_label = criteria.place.label if criteria.place else ""
-    counts = facet_counts(criteria, base)
+    counts = facet_counts(criteria, base, index=index, found=found)
     context = {
         "filterset": filterset,
         "form": filterset.form,
@@ -87,7 +95,7 @@ def find(request):
         "place_choices": filterset.form.place_choices,
         "corrected_from": corrected_from,
         "page_error": page_error,
-        "relaxations": results.relaxations(filterset, base, query, place_label)
+        "relaxations": results.relaxations(filterset, count, query, place_label)
         if paginator.count == 0
         else [],
     }

@@ -16,7 +16,7 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from services import geo
+from services import facet_index, geo, matching
 from services.facets import facet_counts, facet_counts_in_sql
 from services.filters import (
     FLAG_FILTERS,
@@ -607,14 +607,14 @@ def test_counts_ignore_the_filters_own_choice_but_not_the_others(varied):
 
 
 def test_facet_counts_take_a_fixed_few_queries(varied):
-    """Counted in memory: the database is asked only whether listings changed, which
-    providers match the words, and which the place."""
+    """Counted in memory: the database is asked only whether listings changed and which
+    providers match the words (the places are in the index too)."""
     facet_counts(filtered({}).criteria, Provider.objects.published())  # builds the index once
     for params in FACET_QUERIES:
         filterset = filtered(params)
         list(filterset.qs)  # the place lookup, the choices and the synonyms come first
         criteria, base = filterset.criteria, Provider.objects.published()
-        expected = 1 + bool(criteria.place) + bool(criteria.data.get("q"))
+        expected = 1 + bool(criteria.data.get("q"))
         with CaptureQueriesContext(connection) as queries:
             counts = facet_counts(criteria, base)
         assert len(queries.captured_queries) == expected, params
@@ -656,3 +656,42 @@ def test_today_matters_for_min_years(make_listing, monkeypatch):
     monkeypatch.setattr(timezone, "localdate", lambda: datetime.date(2020, 6, 1))
     assert found(min_years="10") == {"Since 2010"}
     assert found(min_years="11") == set()
+
+
+# --------------------------------------------------------------------------- the index's results
+
+
+SORT_CHOICES = ["", "relevance", "distance", "fee", "experience", "name"]
+
+
+@pytest.mark.parametrize("sort", SORT_CHOICES)
+@pytest.mark.parametrize("params", FACET_QUERIES, ids=lambda p: urlencode(p, doseq=True) or "all")
+def test_the_index_gives_the_databases_results_in_its_order(varied, params, sort):
+    """The results page takes its results from the in-memory index (services/matching.py);
+    the SQL form of the criteria is the reference, for the set, the order and the distances."""
+    filterset = filtered({**params, "sort": sort} if sort else params)
+    criteria, base = filterset.criteria, Provider.objects.published()
+    expected = list(filterset.qs)
+    index = facet_index.current_index()
+    found = matching.narrowing(index, criteria, base)
+    results = matching.ResultList(index, matching.ordered(index, criteria, found), found)
+    assert results.count() == len(expected) == matching.count(index, criteria, found)
+    shown = results[0 : len(expected)]
+    assert [p.name for p in shown] == [p.name for p in expected], (params, sort)
+    for mine, theirs in zip(shown, expected, strict=True):
+        if getattr(theirs, "distance_km", None) is None:
+            assert mine.distance_km is None
+        else:
+            assert mine.distance_km == pytest.approx(theirs.distance_km, abs=1e-6)
+
+
+def test_a_page_reads_only_its_own_rows(varied, django_assert_num_queries):
+    filterset = filtered({"sort": "name"})
+    index = facet_index.current_index()
+    found = matching.narrowing(index, filterset.criteria, Provider.objects.published())
+    results = matching.ResultList(index, matching.ordered(index, filterset.criteria, found), found)
+    everyone = [p.name for p in filterset.qs]
+    with django_assert_num_queries(1):
+        assert [p.name for p in results[2:5]] == everyone[2:5]
+    with django_assert_num_queries(1):
+        assert [p.name for p in results[len(everyone) - 1 :]] == everyone[-1:]

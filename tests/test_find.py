@@ -17,12 +17,13 @@ from tests.conftest import LEEDS, MANCHESTER
 pytestmark = pytest.mark.django_db
 
 # Queries of a results page with filters and a typed place, once the taxonomy choices are
-# cached and the option-count index is built: the place, the count, the page of results,
-# whether the listings changed, and which providers match the place, for the option counts.
-FIND_QUERIES = 5
-FIND_QUERIES_WITH_WORDS = FIND_QUERIES + 1
-# Building the in-memory option-count index (services/facet_index.py), once per change.
-INDEX_BUILD_QUERIES = 7  # providers, services, 3 service links, languages, licences
+# cached and the listing index is built: the place, whether the listings changed, and the
+# rows of the page shown. The count, the order and the option counts come from the index.
+FIND_QUERIES = 3
+FIND_QUERIES_WITH_WORDS = FIND_QUERIES + 1  # which providers match the words
+# Building the in-memory listing index (services/facet_index.py), once per change.
+INDEX_BUILD_QUERIES = 9  # providers, services, 3 service links, languages, licences,
+# the name order, places
 # The first request: every taxonomy's choices (one query) and the index build too.
 FIND_QUERIES_COLD = FIND_QUERIES + 1 + INDEX_BUILD_QUERIES
 # The profile: provider, qualifications, locations, services, their terms, the provider's terms.

@@ -1,0 +1,186 @@
+"""The results of a search, worked out in the in-memory listing index.
+
+Criteria.providers() in services/filters.py states every criterion in SQL, and stays
+the reference (the tests compare the two). Asking the database for the whole result
+set, its size and its order costs a scan of every match on each page view; here the
+database is asked only which providers match the search words, and reads only the
+rows of the page shown. The place, the filters, the count and every sort come from
+the index, so page 500 costs what page 1 does.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from django.db.models import QuerySet
+
+from services import facet_index, geo
+from services.filters import Criteria
+from services.models import Provider
+from services.search import search_providers
+
+# What a result card reads from the row (the rest is in the stored card).
+CARD_FIELDS = ("pk", "slug", "name", "status", "accepting_new_clients", "practising_since", "card")
+
+
+@dataclass
+class Narrowing:
+    """What the words and the place decide: which providers, their rank and distance."""
+
+    words: np.ndarray | None = None  # bool[P]
+    rank: np.ndarray | None = None  # float[P]
+    near: np.ndarray | None = None  # bool[P]: a place of theirs is within the radius
+    distance: np.ndarray | None = None  # float[P], km to their nearest place within it
+
+    def strict(self) -> np.ndarray | None:
+        return _both(self.words, self.near)
+
+    def online(self, index: facet_index.FacetIndex) -> np.ndarray | None:
+        """As strict(), with every provider that works online counting as near."""
+        if self.near is None:
+            return self.strict()
+        return _both(self.words, self.near | index.online)
+
+
+def narrowing(
+    index: facet_index.FacetIndex,
+    criteria: Criteria,
+    base: QuerySet,
+    *,
+    words: "Narrowing | None" = None,
+) -> Narrowing:
+    """The words' and place's part of a search; `words` reuses an earlier word match."""
+    found = Narrowing()
+    if criteria.data.get("q"):
+        if words is not None and words.words is not None:
+            found.words, found.rank = words.words, words.rank
+        else:
+            found.words, found.rank = word_matches(index, base, criteria.data["q"])
+    if criteria.place:
+        found.near, found.distance = places_near(index, criteria.place, criteria.radius_km)
+    return found
+
+
+def word_matches(
+    index: facet_index.FacetIndex, base: QuerySet, q: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which providers the words match, and how well: one query."""
+    rows = search_providers(base, q).queryset.order_by().values_list("pk", "rank")
+    ids, ranks = _columns(list(rows))
+    positions, known = _positions(index, ids)
+    mask = np.zeros(index.providers, dtype=bool)
+    mask[positions[known]] = True
+    rank = np.zeros(index.providers)
+    rank[positions[known]] = ranks[known]
+    return mask, rank
+
+
+def places_near(
+    index: facet_index.FacetIndex, place: geo.Place, radius_km: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Providers with a place within radius_km, and the distance to their nearest one."""
+    min_lat, max_lat, min_lng, max_lng = geo.bounding_box(
+        place.latitude, place.longitude, radius_km
+    )
+    # Places are held by latitude: the box's band of them is a slice.
+    start = np.searchsorted(index.place_latitude, min_lat, side="left")
+    stop = np.searchsorted(index.place_latitude, max_lat, side="right")
+    longitudes = index.place_longitude[start:stop]
+    in_box = (longitudes >= min_lng) & (longitudes <= max_lng)
+    owners = index.place_owner[start:stop][in_box]
+    km = geo.distances_km(
+        place.latitude,
+        place.longitude,
+        index.place_latitude[start:stop][in_box],
+        longitudes[in_box],
+    )
+    within = km <= float(radius_km)
+    distance = np.full(index.providers, np.nan)
+    np.fmin.at(distance, owners[within], km[within])  # fmin: nan means "none yet"
+    return ~np.isnan(distance), distance
+
+
+def ordered(index: facet_index.FacetIndex, criteria: Criteria, found: Narrowing) -> np.ndarray:
+    """Positions (into index.provider_ids) of the results, in the order the page lists them.
+
+    Each order ends with the name and then the id, as Criteria.ordering() does.
+    """
+    selection = facet_index.Selection(index, criteria.data, found.strict(), found.online(index))
+    matching = selection.providers()
+    sort = criteria.sort()
+    if sort == "name":
+        return index.by_name[matching[index.by_name]]
+    if sort == "experience":
+        return index.by_experience[matching[index.by_experience]]
+    positions = np.flatnonzero(matching)
+    if sort == "relevance":
+        key = -found.rank[positions]
+    elif sort == "distance":
+        key = found.distance[positions]
+    else:  # fee
+        key = selection.lowest_fees()[positions]
+    # Unknown (nan) last: lexsort puts nan after every number.
+    return positions[np.lexsort((index.name_rank[positions], key))]
+
+
+def count(index: facet_index.FacetIndex, criteria: Criteria, found: Narrowing) -> int:
+    selection = facet_index.Selection(index, criteria.data, found.strict(), found.online(index))
+    return int(np.count_nonzero(selection.providers()))
+
+
+class ResultList:
+    """The ordered results as a paginator wants them: a length, and slices of providers.
+
+    A slice reads just those rows, in one query, and annotates each provider with what
+    the card shows about this search (distance, rank).
+    """
+
+    def __init__(self, index: facet_index.FacetIndex, positions: np.ndarray, found: Narrowing):
+        self.index, self.positions, self.found = index, positions, found
+
+    def count(self) -> int:
+        return len(self.positions)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, page: slice) -> list[Provider]:
+        positions = self.positions[page]
+        ids = self.index.provider_ids[positions].tolist()
+        # Published now, too: the index may be a few seconds behind an unpublishing.
+        rows = Provider.objects.published().filter(pk__in=ids).only(*CARD_FIELDS).in_bulk()
+        providers = []
+        for position, pk in zip(positions.tolist(), ids, strict=True):
+            if pk not in rows:
+                continue
+            provider = rows[pk]
+            provider.distance_km = _value(self.found.distance, position)
+            provider.rank = _value(self.found.rank, position)
+            providers.append(provider)
+        return providers
+
+
+def _value(values: np.ndarray | None, position: int) -> float | None:
+    if values is None or np.isnan(values[position]):
+        return None
+    return float(values[position])
+
+
+def _columns(rows: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    ids, ranks = zip(*rows, strict=True)
+    return np.array(ids, dtype=np.int64), np.array(ranks, dtype=float)
+
+
+def _positions(index: facet_index.FacetIndex, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each id is in the index, and whether it is there at all (published since the build)."""
+    if not index.providers or not ids.size:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    positions = np.searchsorted(index.provider_ids, ids).clip(0, index.providers - 1)
+    return positions, index.provider_ids[positions] == ids
+
+
+def _both(first, second):
+    if first is None:
+        return second
+    return first if second is None else first & second
