@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
+from django.db import connection
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from services import word_index
 from services.models import (
     FORMAT_FIELDS,
     ListingsVersion,
@@ -71,6 +73,8 @@ class FacetIndex:
     place_latitude: np.ndarray | None = None
     place_longitude: np.ndarray | None = None
     place_owner: np.ndarray | None = None
+    # PostgreSQL: which providers each search word is in (services/word_index.py).
+    words: dict | None = None
 
     @property
     def providers(self) -> int:
@@ -189,6 +193,8 @@ def build(version: tuple) -> FacetIndex:
     index.online = offers_online(index)
     _add_orders(index)
     _add_places(index)
+    if connection.vendor == "postgresql":
+        index.words = word_index.build(index.provider_ids)
     return index
 
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 from django.db.models import QuerySet
 
-from services import facet_index, geo
+from services import facet_index, geo, word_index
 from services.filters import Criteria
 from services.models import Provider
-from services.search import search_providers
+from services.search import parse, search_providers, tsqueries
 
 # What a result card reads from the row (the rest is in the stored card).
 CARD_FIELDS = ("pk", "slug", "name", "status", "accepting_new_clients", "practising_since", "card")
@@ -64,6 +64,11 @@ def word_matches(
     index: facet_index.FacetIndex, base: QuerySet, q: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """Which providers the words match, and how well: one query."""
+    if index.words is not None and parse(q):
+        try:
+            return word_index.match(index.words, index.providers, tsqueries(q))
+        except word_index.NeedsPositions:
+            pass  # a phrase: the database answers
     rows = search_providers(base, q).queryset.order_by().values_list("pk", "rank")
     ids, ranks = _columns(list(rows))
     positions, known = _positions(index, ids)

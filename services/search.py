@@ -86,6 +86,17 @@ def search_providers(queryset: QuerySet, q: str) -> SearchResult:
     return _search_sqlite(queryset, alternatives)
 
 
+def tsqueries(q: str) -> list[str]:
+    """PostgreSQL: the text of the query that q, and what its synonyms mean, each make
+    (as _search_postgresql would search for them), in one query."""
+    q = q[:MAX_QUERY_LENGTH]
+    alternatives = [q] + [x for x in [expand(q)] if x]
+    columns = ", ".join(["websearch_to_tsquery('english', %s)::text"] * len(alternatives))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns}", alternatives)
+        return list(cursor.fetchone())
+
+
 def _search_postgresql(queryset, alternatives: list[str]) -> SearchResult:
     query = SearchQuery(alternatives[0], search_type="websearch", config="english")
     for alternative in alternatives[1:]:

@@ -1,0 +1,82 @@
+"""The in-memory word index (PostgreSQL) finds exactly what the database's full-text search finds."""
+
+import pytest
+from django.db import connection
+
+from services import facet_index, matching, word_index
+from services.models import Provider
+from services.search import search_providers, tsqueries
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="the word index is built from PostgreSQL vectors"
+    ),
+]
+
+QUERIES = [
+    "grief",
+    "Grief counselling",
+    "grieving",  # stems to the same word
+    "anxiety -online",
+    "anxiety or trauma",
+    "talk therapy",  # a synonym
+    "self-esteem",  # a hyphenated word: a phrase PostgreSQL's way, the whole word here
+    "co-parenting or grief",
+    "the and of",  # only stop words: nothing
+    "-grief",  # only an exclusion: everyone without it
+    "zzzz",
+    "o'brien",  # a phrase to PostgreSQL ('o' <-> 'brien'): the database answers
+    '"small practice"',  # a phrase
+]
+
+
+@pytest.fixture
+def wordy(make_listing):
+    make_listing("Grief Works", statement="A small practice in town.")
+    make_listing("Aaron Statement", statement="Much of my work is with grief and with self-esteem.")
+    make_listing(
+        "Online Anxiety", statement="Anxiety, panic and worry.", services=[{"formats": ["online"]}]
+    )
+    make_listing("Harbour", statement="Trauma and co-parenting after separation.")
+    make_listing("Siobhan O'Brien", statement="Talking therapy for adults.")
+    make_listing("Quiet Room", statement="Space to talk, no agenda. A practice, small and calm.")
+
+
+@pytest.mark.parametrize("q", QUERIES)
+def test_the_index_matches_what_the_database_matches(wordy, synonyms, q):
+    index = facet_index.current_index()
+    base = Provider.objects.published()
+    in_memory, _rank = matching.word_matches(index, base, q)
+    expected = set(search_providers(base, q).queryset.values_list("pk", flat=True))
+    assert set(index.provider_ids[in_memory].tolist()) == expected, q
+    if q == "grief":
+        assert len(expected) == 2  # the comparison is about something
+
+
+def test_a_phrase_goes_to_the_database(wordy, django_assert_num_queries):
+    index = facet_index.current_index()
+    with pytest.raises(word_index.NeedsPositions):
+        word_index.match(index.words, index.providers, tsqueries('"small practice"'))
+    # The results are still exact: "Quiet Room" has both words, but not as the phrase.
+    with django_assert_num_queries(2):  # the query text, then the database's own search
+        mask, _rank = matching.word_matches(index, Provider.objects.published(), '"small practice"')
+    names = Provider.objects.filter(pk__in=index.provider_ids[mask].tolist())
+    assert list(names.values_list("name", flat=True)) == ["Grief Works"]
+
+
+def test_a_word_in_the_name_outranks_one_in_the_statement(wordy):
+    index = facet_index.current_index()
+    mask, rank = word_index.match(index.words, index.providers, tsqueries("grief"))
+    by_name = dict(
+        Provider.objects.filter(pk__in=index.provider_ids[mask].tolist()).values_list("pk", "name")
+    )
+    ranked = sorted(by_name, key=lambda pk: -rank[index.provider_ids.tolist().index(pk)])
+    assert [by_name[pk] for pk in ranked] == ["Grief Works", "Aaron Statement"]
+
+
+def test_a_query_is_one_database_round_trip(wordy, synonyms, django_assert_num_queries):
+    index = facet_index.current_index()
+    tsqueries("talk therapy")  # the synonyms are cached
+    with django_assert_num_queries(1):
+        matching.word_matches(index, Provider.objects.published(), "talk therapy -online")
