@@ -8,8 +8,8 @@ from decimal import Decimal
 from urllib.parse import parse_qs, urlencode
 
 import pytest
-from django.db import connection
 from django.core.cache import cache
+from django.db import connection
 
 from services import views
 from services.models import Concern, Location, Provider, SupportType
