@@ -15,12 +15,19 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 keepalive = 5
 timeout = 30
 graceful_timeout = 10
-# The app is imported once in the master and forked: faster start, shared memory.
+# The app is imported once in the master and forked: faster start, shared memory. The
+# listing index is built there too (when_ready), so every worker starts with it.
 preload_app = True
 # Access logs would pair search terms with client addresses; the proxy decides what to log.
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "warning")
+
+
+def when_ready(server):
+    from services import facet_index
+
+    facet_index.warm()
 
 
 def post_fork(server, worker):

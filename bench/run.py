@@ -123,7 +123,10 @@ def start_server(env: dict) -> subprocess.Popen:
         cwd=ROOT,
         env=env,
     )
-    for _ in range(100):
+    # The master builds the listing index before it starts workers: over a minute at 1M.
+    for _ in range(3000):
+        if server.poll() is not None:
+            sys.exit("gunicorn stopped")
         try:
             if get("/healthz")[0] == 200:
                 return server

@@ -49,13 +49,15 @@ class FacetIndex:
     version: tuple
     built_at: float
     provider_ids: np.ndarray  # ids of published providers, ascending
-    service_owner: np.ndarray  # for each service, its provider's position in provider_ids
+    service_owner: np.ndarray  # for each service, its provider's position (non-decreasing)
     service_options: dict[str, dict[str, np.ndarray]] = field(
         default_factory=dict
     )  # filter -> option -> bool[S]
     provider_options: dict[str, dict[str, np.ndarray]] = field(
         default_factory=dict
     )  # filter -> option -> bool[P]
+    # filter -> option -> bool[P]: the provider has a service with that option
+    provider_service_options: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     fee_min: np.ndarray | None = None  # float[S], nan when not stated
     fee_max: np.ndarray | None = None
     is_free: np.ndarray | None = None
@@ -66,7 +68,6 @@ class FacetIndex:
     by_name: np.ndarray | None = None
     by_experience: np.ndarray | None = None
     # Services grouped by provider, for "the cheapest matching service".
-    services_by_owner: np.ndarray | None = None
     owner_starts: np.ndarray | None = None  # where each provider's group starts
     owners: np.ndarray | None = None  # the provider of each group
     # Every place with coordinates, by latitude, for "within so many km".
@@ -87,10 +88,17 @@ class FacetIndex:
 
 _lock = threading.Lock()
 _index: FacetIndex | None = None
+_rebuilding: threading.Thread | None = None
 
 
 def current_index() -> FacetIndex:
-    """This process's index, rebuilt if the listings changed (and it is old enough)."""
+    """This process's index, rebuilt if the listings changed (and it is old enough).
+
+    With FACET_INDEX_REBUILD_IN_BACKGROUND (the default) a changed version starts a
+    rebuild in a thread and the page is answered from the index as it was: at a million
+    listings a build takes over a minute, far longer than anyone should wait. Only the
+    very first build, with no index to answer from, happens in the request.
+    """
     global _index
     version = ListingsVersion.objects.filter(pk=1).values_list("number", "changed_at").first() or (
         0,
@@ -102,10 +110,42 @@ def current_index() -> FacetIndex:
         index.version == version or time.monotonic() - index.built_at < min_age
     ):
         return index
+    if index is not None and getattr(settings, "FACET_INDEX_REBUILD_IN_BACKGROUND", True):
+        _rebuild_in_background(version)
+        return index
     with _lock:
         if _index is None or _index.version != version:
             _index = build(version)
         return _index
+
+
+def _rebuild_in_background(version: tuple) -> None:
+    global _rebuilding
+    with _lock:
+        if _rebuilding is not None and _rebuilding.is_alive():
+            return
+        _rebuilding = threading.Thread(
+            target=_rebuild, args=(version,), name="listing-index-rebuild", daemon=True
+        )
+        _rebuilding.start()
+
+
+def _rebuild(version: tuple) -> None:
+    global _index
+    try:
+        fresh = build(version)
+        with _lock:
+            if _index is None or _index.version != fresh.version:
+                _index = fresh
+    finally:
+        # The thread's own database connection: closed, not left to the pool's timeout.
+        connection.close()
+
+
+def warm() -> None:
+    """Build the index now (gunicorn calls this before it starts its workers)."""
+    current_index()
+    connection.close()
 
 
 def forget() -> None:
@@ -124,7 +164,7 @@ def build(version: tuple) -> FacetIndex:
     provider_ids = np.fromiter((row[0] for row in providers), dtype=np.int64, count=len(providers))
     services = list(
         Service.objects.filter(**published)
-        .order_by("pk")
+        .order_by("provider_id", "pk")
         .values_list(
             "pk",
             "provider_id",
@@ -135,7 +175,10 @@ def build(version: tuple) -> FacetIndex:
             "fee_max",
         )
     )
+    # Services are held grouped by provider, so the providers of any subset of them come
+    # in order: counting distinct providers is counting where the provider changes.
     service_ids = np.fromiter((row[0] for row in services), dtype=np.int64, count=len(services))
+    service_order = np.argsort(service_ids)
     owners = np.fromiter((row[1] for row in services), dtype=np.int64, count=len(services))
     index = FacetIndex(
         version=version,
@@ -168,7 +211,7 @@ def build(version: tuple) -> FacetIndex:
             service__provider__status=Provider.Status.PUBLISHED
         )
         rows = links.values_list("service_id", f"{term}__slug")
-        index.service_options[name] = _link_masks(rows, service_ids)
+        index.service_options[name] = _link_masks(rows, service_ids, sorter=service_order)
 
     index.provider_options["gender"] = _options_of(
         np.array([row[1] or "" for row in providers], dtype=object)
@@ -191,6 +234,10 @@ def build(version: tuple) -> FacetIndex:
     )
     index.provider_options["verified"] = {"1": _positions_mask(list(verified), provider_ids)}
     index.online = offers_online(index)
+    index.provider_service_options = {
+        name: {option: _owners_mask(index, mask) for option, mask in options.items()}
+        for name, options in index.service_options.items()
+    }
     _add_orders(index)
     _add_places(index)
     if connection.vendor == "postgresql":
@@ -210,12 +257,11 @@ def _add_orders(index: FacetIndex) -> None:
     # Earliest start first, unknown last, then by name.
     started = np.where(np.isnan(index.practising_since), np.inf, index.practising_since)
     index.by_experience = np.lexsort((index.name_rank, started))
-    index.services_by_owner = np.argsort(index.service_owner, kind="stable")
-    grouped = index.service_owner[index.services_by_owner]
+    owners = index.service_owner
     index.owner_starts = (
-        np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]]) if grouped.size else grouped
+        np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if owners.size else owners
     )
-    index.owners = grouped[index.owner_starts]
+    index.owners = owners[index.owner_starts]
 
 
 def _add_places(index: FacetIndex) -> None:
@@ -238,20 +284,22 @@ def _options_of(values: np.ndarray) -> dict[str, np.ndarray]:
     return {option: values == option for option in set(values.tolist())}
 
 
-def _positions_mask(ids: list[int], sorted_ids: np.ndarray) -> np.ndarray:
-    mask = np.zeros(len(sorted_ids), dtype=bool)
-    if ids and len(sorted_ids):
+def _positions_mask(ids: list[int], all_ids: np.ndarray, sorter=None) -> np.ndarray:
+    """Which of all_ids (ascending, or put in order by `sorter`) are among ids."""
+    mask = np.zeros(len(all_ids), dtype=bool)
+    if ids and len(all_ids):
         wanted = np.asarray(ids, dtype=np.int64)
-        positions = np.searchsorted(sorted_ids, wanted).clip(0, len(sorted_ids) - 1)
-        mask[positions[sorted_ids[positions] == wanted]] = True
+        order = np.searchsorted(all_ids, wanted, sorter=sorter).clip(0, len(all_ids) - 1)
+        positions = order if sorter is None else sorter[order]
+        mask[positions[all_ids[positions] == wanted]] = True
     return mask
 
 
-def _link_masks(rows, sorted_ids: np.ndarray) -> dict[str, np.ndarray]:
+def _link_masks(rows, all_ids: np.ndarray, sorter=None) -> dict[str, np.ndarray]:
     by_option: dict[str, list[int]] = {}
     for owner_id, option in rows:
         by_option.setdefault(option, []).append(owner_id)
-    return {option: _positions_mask(ids, sorted_ids) for option, ids in by_option.items()}
+    return {option: _positions_mask(ids, all_ids, sorter) for option, ids in by_option.items()}
 
 
 # Selecting and counting
@@ -318,9 +366,7 @@ class Selection:
         fee = np.where(self.services_except(None) & ~np.isnan(fee), fee, np.inf)
         lowest = np.full(index.providers, np.inf)
         if index.owner_starts.size:
-            lowest[index.owners] = np.minimum.reduceat(
-                fee[index.services_by_owner], index.owner_starts
-            )
+            lowest[index.owners] = np.minimum.reduceat(fee, index.owner_starts)
         lowest[np.isinf(lowest)] = np.nan
         return lowest
 
@@ -331,19 +377,34 @@ class Selection:
         """
         index = self.index
         result: dict[str, dict[str, int]] = {}
+        scopes = {"strict": self.strict, "online": self.online, "scope": self.scope}
+        in_scope = {key: self.providers_except(None, scope) for key, scope in scopes.items()}
+        services_in = {}  # the same, per service
         for name in (*SERVICE_LIST_FILTERS, *SERVICE_FLAGS):
             result[name] = {}
-            others = self.services_except(name)
+            others = [group for other, group in self.service_groups.items() if other != name]
+            candidates = {}
             for option, option_mask in index.service_options.get(name, {}).items():
                 # Choosing "online" also counts online services away from the place.
                 if name == "format":
-                    scope = self.online if option == "online" else self.strict
+                    key = "online" if option == "online" else "strict"
                 else:
-                    scope = self.scope
-                eligible = (
-                    others & option_mask & self.providers_except(None, scope)[index.service_owner]
-                )
-                result[name][option] = _distinct_owners(index, eligible)
+                    key = "scope"
+                if not others:
+                    # No other service filter: a provider counts if any service of theirs
+                    # has the option, which the index knows per provider.
+                    has_option = index.provider_service_options[name][option]
+                    result[name][option] = int(np.count_nonzero(has_option & in_scope[key]))
+                    continue
+                if key not in candidates:
+                    # The services the other filters leave, once per scope: usually few.
+                    if key not in services_in:
+                        services_in[key] = in_scope[key][index.service_owner]
+                    left = self.services_except(name) & services_in[key]
+                    services = np.flatnonzero(left)
+                    candidates[key] = (services, index.service_owner[services])
+                services, owners = candidates[key]
+                result[name][option] = _distinct(owners[option_mask[services]])
         has_matching_service = self.with_matching_service()
         for name in (*PROVIDER_LIST_FILTERS, *PROVIDER_FLAGS):
             eligible = self.providers_except(name, self.scope) & has_matching_service
@@ -354,13 +415,11 @@ class Selection:
         return result
 
 
-def _distinct_owners(index: FacetIndex, service_mask: np.ndarray) -> int:
-    owners = index.service_owner[service_mask]
+def _distinct(owners: np.ndarray) -> int:
+    """How many different providers, given in order (as every subset of services is)."""
     if not owners.size:
         return 0
-    hit = np.zeros(index.providers, dtype=bool)
-    hit[owners] = True
-    return int(np.count_nonzero(hit))
+    return 1 + int(np.count_nonzero(owners[1:] != owners[:-1]))
 
 
 def _service_group(index: FacetIndex, name: str, value) -> np.ndarray:
@@ -401,10 +460,12 @@ def _any_of(options: dict[str, np.ndarray], chosen, size: int) -> np.ndarray:
 
 def offers_online(index: FacetIndex) -> np.ndarray:
     """Providers with at least one service offered online."""
+    online = index.service_options["format"].get("online", np.zeros(index.services, dtype=bool))
+    return _owners_mask(index, online)
+
+
+def _owners_mask(index: FacetIndex, services: np.ndarray) -> np.ndarray:
+    """The providers of these services."""
     mask = np.zeros(index.providers, dtype=bool)
-    mask[
-        index.service_owner[
-            index.service_options["format"].get("online", np.zeros(index.services, dtype=bool))
-        ]
-    ] = True
+    mask[index.service_owner[services]] = True
     return mask

@@ -38,7 +38,7 @@ POSTINGS_SQL = """
 
 @dataclass
 class Postings:
-    positions: np.ndarray  # int64: the providers (positions in the listing index) with the word
+    positions: np.ndarray  # int32: the providers (positions in the listing index) with the word
     codes: np.ndarray  # uint8: the most prominent weight it has in each (0 = A ... 3 = D)
 
 
@@ -53,7 +53,8 @@ def build(provider_ids: np.ndarray) -> dict[str, Postings]:
             # A listing published after the providers were read is not in this index yet.
             known = provider_ids[positions] == ids if len(provider_ids) else ids < 0
             words[lexeme] = Postings(
-                positions=positions[known], codes=np.frombuffer(bytes(codes), np.uint8)[known]
+                positions=positions[known].astype(np.int32),
+                codes=np.frombuffer(bytes(codes), np.uint8)[known],
             )
     return words
 

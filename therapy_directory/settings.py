@@ -158,9 +158,11 @@ CRISIS_LINE = {
     ),
     "phone": os.environ.get("DJANGO_CRISIS_LINE_PHONE", "116 123"),
 }
-# Filter option counts come from an in-memory index (services/facet_index.py), rebuilt
-# at most this often after listings change.
+# Results and filter option counts come from an in-memory index (services/facet_index.py),
+# rebuilt at most this often after listings change, in a background thread while the
+# pages are answered from the previous one.
 FACET_INDEX_MIN_AGE = int(os.environ.get("DJANGO_FACET_INDEX_MIN_AGE", "30"))
+FACET_INDEX_REBUILD_IN_BACKGROUND = True
 SITE_NAME = os.environ.get("DJANGO_SITE_NAME", "Find Therapeutic Support")
 # The country the listings are in: its places win when a name is ambiguous
 # ("London" is London, England, not London, Ontario).
