@@ -145,7 +145,11 @@ def _rebuild(version: tuple) -> None:
 def warm() -> None:
     """Build the index now (gunicorn calls this before it starts its workers)."""
     current_index()
+    # The workers are forked from this process: none of its connections, nor the pool
+    # holding them, may be shared with them.
     connection.close()
+    if hasattr(connection, "close_pool"):
+        connection.close_pool()
 
 
 def forget() -> None:

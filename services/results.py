@@ -16,7 +16,7 @@ from services.filters import (
 )
 from services.models import Provider, Service
 from services.search import parse
-from services.templatetags.directory import money
+from services.templatetags.directory import card_fees, money
 
 FLAG_LABELS = {
     "sliding_scale": "sliding-scale fees",
@@ -237,7 +237,9 @@ def _with(query: QueryDict | str, **values) -> str:
 
 
 def annotate_cards(providers: list[Provider], criteria: Criteria, today: datetime.date) -> None:
-    """Add what a card needs beyond the stored card: matched concerns, next group meeting."""
+    """Add what a card shows beyond the stored card, worked out here once rather than
+    piece by piece in the template (a results page shows twenty): the concerns matched,
+    where and how, the fees, the next group meeting."""
     wanted = set(criteria.data.get("concern", []))
     words = [term.text.lower() for term in parse(criteria.data.get("q", "")) if not term.excluded]
 
@@ -249,6 +251,10 @@ def annotate_cards(providers: list[Provider], criteria: Criteria, today: datetim
         concerns = card.get("concerns", [])
         provider.matched_concerns = [name for slug, name in concerns if matched(slug, name)]
         provider.other_concerns = [name for slug, name in concerns if not matched(slug, name)]
+        provider.card_types = ", ".join(name for _slug, name in card.get("types", []))
+        provider.card_approaches = ", ".join(card.get("approaches", [])[:3])
+        provider.card_where = _where(card, getattr(provider, "distance_km", None))
+        provider.card_fees = card_fees(card)
         meetings = []
         for group in card.get("groups", []):
             schedule = Service(
@@ -269,6 +275,20 @@ def annotate_cards(providers: list[Provider], criteria: Criteria, today: datetim
         provider.verified_licence = any(
             c["kind"] == "licence" and c["verified"] for c in card.get("credentials", [])
         )
+
+
+def _where(card: dict, distance_km: float | None) -> str:
+    """“2.5 km away (Leeds) · also online · by phone”."""
+    towns, formats = card.get("towns", []), card.get("formats", [])
+    if distance_km is not None:
+        where = f"{distance_km:.1f} km away" + (f" ({towns[0]})" if towns else "")
+    else:
+        where = ", ".join(towns)
+    if "online" in formats:
+        where += " · also online" if where else "online"
+    if "phone" in formats:
+        where += " · by phone"
+    return where
 
 
 def filter_groups(
