@@ -337,3 +337,46 @@ def test_spelling_suggestions_use_the_vocabulary_trigram_index(typed, meant):
     plan = plan_of(sql, params)
     assert_no_seq_scan(plan, "services_searchword")
     assert index_nodes(plan, VOCABULARY_INDEX), describe(plan)
+
+
+# --------------------------------------------------------------------------- places and pages
+
+
+def test_a_postcode_district_is_found_through_the_postcode_index():
+    """resolve_place("LS6") averages the listings' places in that district (services/geo.py)."""
+    from services.geo import resolve_place
+
+    district = (
+        Provider.objects.published()
+        .filter(locations__postcode__contains=" ")
+        .values_list("locations__postcode", flat=True)
+        .first()
+        .split()[0]
+    )
+    with Statements() as statements:
+        assert resolve_place(district).place is not None
+    plans = [plan_of(sql, params) for sql, params in statements.selects()]
+    location_plans = [
+        plan
+        for plan in plans
+        if seq_scans(plan, "services_location")
+        or any(node.get("Relation Name") == "services_location" for node in nodes(plan))
+    ]
+    assert location_plans, "the district's places were not read"
+    for plan in location_plans:
+        assert index_nodes(plan, "services_location_postcode_upper"), describe(plan)
+        assert_no_seq_scan(plan, "services_location")
+
+
+def test_the_explanation_pages_take_recently_checked_listings_in_index_order():
+    """views._featured: a few listings offering a kind of support, most recently checked first."""
+    from django.db.models import Q
+
+    from services.views import _featured
+
+    with Statements() as statements:
+        assert _featured(Q(services__support_type__slug="counselling"))
+    (sql, params), *_rest = statements.selects()
+    plan = plan_of(sql, params)
+    assert index_nodes(plan, "provider_recently_checked_idx"), describe(plan)
+    assert_no_seq_scan(plan)
