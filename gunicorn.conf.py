@@ -4,11 +4,13 @@ import multiprocessing
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-# One worker per core: each request mostly waits on PostgreSQL or renders a
-# template, both of which hold the GIL only part of the time.
+# One worker per core: a results page is mostly Python (the in-memory listing index
+# and the template), so more processes than cores would only take turns; each also
+# holds its own copy of the index once it rebuilds after an edit.
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
-# A few threads per worker overlap the database waits; each thread takes a
-# connection from the worker's psycopg pool (DJANGO_DB_POOL_MAX, default 8).
+# A few threads per worker overlap the short database waits (three or four queries a
+# page) and keep a slow page from holding up the next; each thread takes a connection
+# from the worker's psycopg pool (DJANGO_DB_POOL_MAX, default 8).
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # Reuse connections from a proxy or load generator; a slow client cannot hold a thread long.

@@ -11,7 +11,10 @@ same masks, with the providers' places and sort keys, give the results themselve
 
 Each process keeps one index and rebuilds it when ListingsVersion moves (every
 write to listings bumps it), at most once per FACET_INDEX_MIN_AGE seconds, so a
-burst of edits costs one rebuild; counts may lag an edit by that long.
+burst of edits costs one rebuild, in a background thread; results and counts may
+lag an edit by that long plus the build (10 s at 100,000 listings, about two
+minutes at a million). A result read from a slightly old index is still checked
+against the database when its row is read: an unpublished listing is not shown.
 """
 
 import threading

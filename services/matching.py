@@ -3,9 +3,10 @@
 Criteria.providers() in services/filters.py states every criterion in SQL, and stays
 the reference (the tests compare the two). Asking the database for the whole result
 set, its size and its order costs a scan of every match on each page view; here the
-database is asked only which providers match the search words, and reads only the
-rows of the page shown. The place, the filters, the count and every sort come from
-the index, so page 500 costs what page 1 does.
+database only turns the search words into a query (services/word_index.py answers it;
+a phrase goes to the database's full-text index) and reads the rows of the page shown.
+The place, the filters, the count and every sort come from the index, so page 500
+costs what page 1 does.
 """
 
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ def narrowing(
     criteria: Criteria,
     base: QuerySet,
     *,
-    words: "Narrowing | None" = None,
+    words: Narrowing | None = None,
 ) -> Narrowing:
     """The words' and place's part of a search; `words` reuses an earlier word match."""
     found = Narrowing()
@@ -104,8 +105,42 @@ def places_near(
     return ~np.isnan(distance), distance
 
 
-def ordered(index: facet_index.FacetIndex, criteria: Criteria, found: Narrowing) -> np.ndarray:
-    """Positions (into index.provider_ids) of the results, in the order the page lists them.
+@dataclass
+class Ordered:
+    """The results and their order, sorted only as far as a page needs.
+
+    `key` (one unique whole number per result, smaller first) is set for the orders
+    worked out per search; sorting a third of a million listings by rank for a page
+    of twenty is wasted work, so the first pages take a partial sort (argpartition).
+    Without a key, `positions` are in order already.
+    """
+
+    positions: np.ndarray
+    key: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def __getitem__(self, page: slice) -> np.ndarray:
+        if self.key is None:
+            return self.positions[page]
+        stop = len(self) if page.stop is None else min(page.stop, len(self))
+        if stop <= 0:
+            return self.positions[:0]
+        if stop < len(self):
+            first = np.argpartition(self.key, stop - 1)[:stop]
+        else:
+            first = np.arange(len(self))
+        first = first[np.argsort(self.key[first])]
+        return self.positions[first][page]
+
+
+# Unknown fees sort after every real one (in pence).
+NO_FEE = 10**10
+
+
+def ordered(index: facet_index.FacetIndex, criteria: Criteria, found: Narrowing) -> Ordered:
+    """The results (positions into index.provider_ids), in the order the page lists them.
 
     Each order ends with the name and then the id, as Criteria.ordering() does.
     """
@@ -113,18 +148,23 @@ def ordered(index: facet_index.FacetIndex, criteria: Criteria, found: Narrowing)
     matching = selection.providers()
     sort = criteria.sort()
     if sort == "name":
-        return index.by_name[matching[index.by_name]]
+        return Ordered(index.by_name[matching[index.by_name]])
     if sort == "experience":
-        return index.by_experience[matching[index.by_experience]]
+        return Ordered(index.by_experience[matching[index.by_experience]])
     positions = np.flatnonzero(matching)
+    then_by_name = index.name_rank[positions]
+    if sort == "distance":
+        # Places within a radius are few: a full sort. Unknown (nan) comes last.
+        return Ordered(positions[np.lexsort((then_by_name, found.distance[positions]))])
     if sort == "relevance":
-        key = -found.rank[positions]
-    elif sort == "distance":
-        key = found.distance[positions]
-    else:  # fee
-        key = selection.lowest_fees()[positions]
-    # Unknown (nan) last: lexsort puts nan after every number.
-    return positions[np.lexsort((index.name_rank[positions], key))]
+        # Ranks to a millionth, best first; the name rank below them makes each key unique.
+        first = -np.round(found.rank[positions] * 1e6).astype(np.int64)
+    else:  # fee, in pence
+        fees = selection.lowest_fees()[positions]
+        first = np.where(np.isnan(fees), NO_FEE, np.round(np.nan_to_num(fees) * 100)).astype(
+            np.int64
+        )
+    return Ordered(positions, key=first * max(index.providers, 1) + then_by_name)
 
 
 def count(index: facet_index.FacetIndex, criteria: Criteria, found: Narrowing) -> int:
@@ -139,7 +179,7 @@ class ResultList:
     the card shows about this search (distance, rank).
     """
 
-    def __init__(self, index: facet_index.FacetIndex, positions: np.ndarray, found: Narrowing):
+    def __init__(self, index: facet_index.FacetIndex, positions: Ordered, found: Narrowing):
         self.index, self.positions, self.found = index, positions, found
 
     def count(self) -> int:
@@ -149,7 +189,7 @@ class ResultList:
         return self.count()
 
     def __getitem__(self, page: slice) -> list[Provider]:
-        positions = self.positions[page]
+        positions = np.asarray(self.positions[page])
         ids = self.index.provider_ids[positions].tolist()
         # Published now, too: the index may be a few seconds behind an unpublishing.
         rows = Provider.objects.published().filter(pk__in=ids).only(*CARD_FIELDS).in_bulk()
