@@ -248,7 +248,7 @@ def build(version: tuple) -> FacetIndex:
     _add_orders(index)
     _add_places(index)
     if connection.vendor == "postgresql":
-        index.words = word_index.build(index.provider_ids)
+        index.words = word_index.build(lambda ids: positions_of(index.provider_ids, ids))
     return index
 
 
@@ -291,14 +291,22 @@ def _options_of(values: np.ndarray) -> dict[str, np.ndarray]:
     return {option: values == option for option in set(values.tolist())}
 
 
+def positions_of(all_ids: np.ndarray, ids, sorter=None) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ids is in all_ids (ascending, or put in order by `sorter`), and
+    whether it is there at all (a listing published since the index was built is not)."""
+    wanted = np.asarray(ids, dtype=np.int64)
+    if not len(all_ids) or not wanted.size:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    order = np.searchsorted(all_ids, wanted, sorter=sorter).clip(0, len(all_ids) - 1)
+    positions = order if sorter is None else sorter[order]
+    return positions, all_ids[positions] == wanted
+
+
 def _positions_mask(ids: list[int], all_ids: np.ndarray, sorter=None) -> np.ndarray:
-    """Which of all_ids (ascending, or put in order by `sorter`) are among ids."""
+    """Which of all_ids are among ids."""
     mask = np.zeros(len(all_ids), dtype=bool)
-    if ids and len(all_ids):
-        wanted = np.asarray(ids, dtype=np.int64)
-        order = np.searchsorted(all_ids, wanted, sorter=sorter).clip(0, len(all_ids) - 1)
-        positions = order if sorter is None else sorter[order]
-        mask[positions[all_ids[positions] == wanted]] = True
+    positions, known = positions_of(all_ids, ids, sorter)
+    mask[positions[known]] = True
     return mask
 
 
@@ -352,9 +360,7 @@ class Selection:
         return mask
 
     def with_matching_service(self) -> np.ndarray:
-        mask = np.zeros(self.index.providers, dtype=bool)
-        mask[self.index.service_owner[self.services_except(None)]] = True
-        return mask
+        return _owners_mask(self.index, self.services_except(None))
 
     def providers(self) -> np.ndarray:
         """The providers that match every criterion."""
@@ -384,8 +390,14 @@ class Selection:
         """
         index = self.index
         result: dict[str, dict[str, int]] = {}
-        scopes = {"strict": self.strict, "online": self.online, "scope": self.scope}
-        in_scope = {key: self.providers_except(None, scope) for key, scope in scopes.items()}
+        in_scope = {"strict": self.providers_except(None, self.strict)}
+        # Without a place, "online" is the strict scope itself: no second pass over it.
+        in_scope["online"] = (
+            in_scope["strict"]
+            if self.online is self.strict
+            else self.providers_except(None, self.online)
+        )
+        in_scope["scope"] = in_scope["online" if self.scope is self.online else "strict"]
         services_in = {}  # the same, per service
         for name in (*SERVICE_LIST_FILTERS, *SERVICE_FLAGS):
             result[name] = {}

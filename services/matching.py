@@ -72,7 +72,7 @@ def word_matches(
             pass  # a phrase: the database answers
     rows = search_providers(base, q).queryset.order_by().values_list("pk", "rank")
     ids, ranks = _columns(list(rows))
-    positions, known = _positions(index, ids)
+    positions, known = facet_index.positions_of(index.provider_ids, ids)
     mask = np.zeros(index.providers, dtype=bool)
     mask[positions[known]] = True
     rank = np.zeros(index.providers)
@@ -167,6 +167,12 @@ def ordered(index: facet_index.FacetIndex, criteria: Criteria, found: Narrowing)
     return Ordered(positions, key=first * max(index.providers, 1) + then_by_name)
 
 
+def results(index: facet_index.FacetIndex, criteria: Criteria, base: QuerySet) -> "ResultList":
+    """The results of a search, ready for a paginator; `.found` keeps the words' matches."""
+    found = narrowing(index, criteria, base)
+    return ResultList(index, ordered(index, criteria, found), found)
+
+
 def count(index: facet_index.FacetIndex, criteria: Criteria, found: Narrowing) -> int:
     selection = facet_index.Selection(index, criteria.data, found.strict(), found.online(index))
     return int(np.count_nonzero(selection.providers()))
@@ -215,14 +221,6 @@ def _columns(rows: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
     ids, ranks = zip(*rows, strict=True)
     return np.array(ids, dtype=np.int64), np.array(ranks, dtype=float)
-
-
-def _positions(index: facet_index.FacetIndex, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Where each id is in the index, and whether it is there at all (published since the build)."""
-    if not index.providers or not ids.size:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
-    positions = np.searchsorted(index.provider_ids, ids).clip(0, index.providers - 1)
-    return positions, index.provider_ids[positions] == ids
 
 
 def _both(first, second):

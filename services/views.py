@@ -49,8 +49,7 @@ def find(request):
     filterset = ProviderFilter(query, queryset=base)
     criteria = filterset.criteria
     index = facet_index.current_index()
-    found = matching.narrowing(index, criteria, base)
-    result_list = matching.ResultList(index, matching.ordered(index, criteria, found), found)
+    result_list = matching.results(index, criteria, base)
     corrected_from = ""
     if not result_list.count() and criteria.data.get("q"):
         suggestion = suggest_spelling(criteria.data["q"])
@@ -59,10 +58,8 @@ def find(request):
             query["q"] = suggestion
             filterset = ProviderFilter(query, queryset=base)
             criteria = filterset.criteria
-            found = matching.narrowing(index, criteria, base)
-            result_list = matching.ResultList(
-                index, matching.ordered(index, criteria, found), found
-            )
+            result_list = matching.results(index, criteria, base)
+    found = result_list.found
 
     paginator = Paginator(result_list, RESULTS_PER_PAGE)
     if len(set(request.GET.getlist("page"))) > 1:

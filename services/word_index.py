@@ -42,16 +42,17 @@ class Postings:
     codes: np.ndarray  # uint8: the most prominent weight it has in each (0 = A ... 3 = D)
 
 
-def build(provider_ids: np.ndarray) -> dict[str, Postings]:
-    """Every lexeme of the published listings, with its postings (one query)."""
+def build(locate) -> dict[str, Postings]:
+    """Every lexeme of the published listings, with its postings (one query).
+
+    `locate(ids)` gives each provider's position in the listing index, and whether it
+    is there (a listing published after the providers were read is not, yet).
+    """
     words = {}
     with connection.cursor() as cursor:
         cursor.execute(POSTINGS_SQL, [Provider.Status.PUBLISHED])
         for lexeme, ids, codes in cursor:
-            ids = np.frombuffer(bytes(ids), dtype=">i8").astype(np.int64)
-            positions = np.searchsorted(provider_ids, ids).clip(0, max(len(provider_ids) - 1, 0))
-            # A listing published after the providers were read is not in this index yet.
-            known = provider_ids[positions] == ids if len(provider_ids) else ids < 0
+            positions, known = locate(np.frombuffer(bytes(ids), dtype=">i8"))
             words[lexeme] = Postings(
                 positions=positions[known].astype(np.int32),
                 codes=np.frombuffer(bytes(codes), np.uint8)[known],

@@ -673,9 +673,8 @@ def test_the_index_gives_the_databases_results_in_its_order(varied, params, sort
     criteria, base = filterset.criteria, Provider.objects.published()
     expected = list(filterset.qs)
     index = facet_index.current_index()
-    found = matching.narrowing(index, criteria, base)
-    results = matching.ResultList(index, matching.ordered(index, criteria, found), found)
-    assert results.count() == len(expected) == matching.count(index, criteria, found)
+    results = matching.results(index, criteria, base)
+    assert results.count() == len(expected) == matching.count(index, criteria, results.found)
     shown = results[0 : len(expected)]
     if criteria.sort() == "relevance" and connection.vendor == "postgresql":
         # The word index ranks by the weight of each word's place (test_word_index.py),
@@ -695,8 +694,7 @@ def test_the_index_gives_the_databases_results_in_its_order(varied, params, sort
 def test_a_page_reads_only_its_own_rows(varied, django_assert_num_queries):
     filterset = filtered({"sort": "name"})
     index = facet_index.current_index()
-    found = matching.narrowing(index, filterset.criteria, Provider.objects.published())
-    results = matching.ResultList(index, matching.ordered(index, filterset.criteria, found), found)
+    results = matching.results(index, filterset.criteria, Provider.objects.published())
     everyone = [p.name for p in filterset.qs]
     with django_assert_num_queries(1):
         assert [p.name for p in results[2:5]] == everyone[2:5]
