@@ -4,7 +4,6 @@ import datetime
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef
@@ -34,7 +33,7 @@ from services.models import (
     Service,
     SupportType,
 )
-from services.search import SYNONYMS_CACHE_KEY
+from services.search import forget_synonyms
 
 admin.site.site_header = "Therapy directory: staff"
 admin.site.site_title = "Therapy directory staff"
@@ -80,15 +79,15 @@ class SearchSynonymAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        cache.delete(SYNONYMS_CACHE_KEY)
+        forget_synonyms()
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        cache.delete(SYNONYMS_CACHE_KEY)
+        forget_synonyms()
 
     def delete_queryset(self, request, queryset):
         super().delete_queryset(request, queryset)
-        cache.delete(SYNONYMS_CACHE_KEY)
+        forget_synonyms()
 
 
 @admin.register(SupportType)

@@ -4,7 +4,6 @@ from dataclasses import dataclass
 
 import django_filters
 from django import forms
-from django.core.cache import cache
 from django.db.models import (
     Case,
     CharField,
@@ -23,6 +22,7 @@ from django.db.models.functions import Coalesce, Lower, RowNumber
 from django.utils import timezone
 
 from services import geo
+from services.memo import Memo
 from services.models import (
     FORMAT_FIELDS,
     AgeGroup,
@@ -77,9 +77,6 @@ TAXONOMIES = {
 }
 
 
-TAXONOMY_CACHE_KEY = "taxonomy-options"
-
-
 def taxonomy_options(name: str) -> list[tuple[str, str]]:
     """(slug, name) of a taxonomy, in its own order."""
     return [(slug, label) for slug, label, _noun in _taxonomies()[name]]
@@ -90,38 +87,39 @@ def support_type_nouns() -> dict[str, str]:
     return {slug: (noun or label).lower() for slug, label, noun in _taxonomies()["type"]}
 
 
-def _taxonomies() -> dict[str, list[tuple[str, str, str]]]:
-    """Every taxonomy the results page offers, read in one query and cached briefly:
-    they change rarely, and the admin clears the cache when staff edit them."""
-    found = cache.get(TAXONOMY_CACHE_KEY)
-    if found is None:
-        text = CharField()
-        parts = [
-            model.objects.order_by()
-            .annotate(
-                taxonomy=Value(name, output_field=text),
-                list_order=Window(RowNumber(), order_by=model._meta.ordering),
-            )
-            .values_list(
-                "taxonomy",
-                "slug",
-                "name",
-                F("noun") if model is SupportType else Value("", output_field=text),
-                "list_order",
-            )
-            for name, model in TAXONOMIES.items()
-        ]
-        found = {name: [] for name in TAXONOMIES}
-        for taxonomy, slug, label, noun, _position in sorted(
-            parts[0].union(*parts[1:], all=True), key=lambda row: (row[0], row[4])
-        ):
-            found[taxonomy].append((slug, label, noun))
-        cache.set(TAXONOMY_CACHE_KEY, found, TAXONOMY_CACHE_SECONDS)
+def _read_taxonomies() -> dict[str, list[tuple[str, str, str]]]:
+    """Every taxonomy the results page offers, in one query."""
+    text = CharField()
+    parts = [
+        model.objects.order_by()
+        .annotate(
+            taxonomy=Value(name, output_field=text),
+            list_order=Window(RowNumber(), order_by=model._meta.ordering),
+        )
+        .values_list(
+            "taxonomy",
+            "slug",
+            "name",
+            F("noun") if model is SupportType else Value("", output_field=text),
+            "list_order",
+        )
+        for name, model in TAXONOMIES.items()
+    ]
+    found = {name: [] for name in TAXONOMIES}
+    for taxonomy, slug, label, noun, _position in sorted(
+        parts[0].union(*parts[1:], all=True), key=lambda row: (row[0], row[4])
+    ):
+        found[taxonomy].append((slug, label, noun))
     return found
 
 
+# They change rarely, and the admin forgets them when staff edit them.
+_taxonomies_kept = Memo(_read_taxonomies, TAXONOMY_CACHE_SECONDS)
+_taxonomies = _taxonomies_kept.get
+
+
 def clear_taxonomy_cache() -> None:
-    cache.delete(TAXONOMY_CACHE_KEY)
+    _taxonomies_kept.forget()
 
 
 def taxonomy_filter(name: str, label: str) -> django_filters.MultipleChoiceFilter:

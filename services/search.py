@@ -5,14 +5,13 @@ import re
 from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
 
+from services.memo import Memo
 from services.models import SearchSynonym, SearchWord
 
 MAX_QUERY_LENGTH = 200
-SYNONYMS_CACHE_KEY = "search:synonyms"
 SYNONYMS_CACHE_SECONDS = 300
 
 # A quoted phrase, or a word that may start with "-" (to exclude it).
@@ -47,13 +46,21 @@ def parse(q: str) -> list[Term]:
     return [term for group in parse_groups(q) for term in group]
 
 
+def _read_synonyms() -> dict[str, str]:
+    return dict(SearchSynonym.objects.values_list("phrase", "means"))
+
+
+# Kept briefly; the admin forgets them when staff edit them.
+_synonyms_kept = Memo(_read_synonyms, SYNONYMS_CACHE_SECONDS)
+
+
 def synonyms() -> dict[str, str]:
-    """{phrase: meaning}, cached briefly; the admin clears the cache when staff edit them."""
-    found = cache.get(SYNONYMS_CACHE_KEY)
-    if found is None:
-        found = dict(SearchSynonym.objects.values_list("phrase", "means"))
-        cache.set(SYNONYMS_CACHE_KEY, found, SYNONYMS_CACHE_SECONDS)
-    return found
+    """{phrase: meaning}."""
+    return _synonyms_kept.get()
+
+
+def forget_synonyms() -> None:
+    _synonyms_kept.forget()
 
 
 def expand(q: str) -> str:

@@ -219,22 +219,23 @@ def _empty_cache():
     from django.core.cache import cache
 
     from services import facet_index
+    from services.memo import Memo
 
     cache.clear()
+    Memo.forget_all()
     facet_index.forget()
     yield
     cache.clear()
+    Memo.forget_all()
 
 
 @pytest.fixture
 def synonyms(db):
     """The search synonyms shipped in fixtures/synonyms.json."""
-    from django.core.cache import cache
-
-    from services.search import SYNONYMS_CACHE_KEY
+    from services.search import forget_synonyms
 
     call_command("loaddata", settings.BASE_DIR / "fixtures" / "synonyms.json", verbosity=0)
-    cache.delete(SYNONYMS_CACHE_KEY)
+    forget_synonyms()
 
 
 @pytest.fixture

@@ -9,16 +9,15 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.http import QueryDict
 
 from services.filters import ProviderFilter
 from services.models import Provider, SearchSynonym, SearchWord
 from services.search import (
-    SYNONYMS_CACHE_KEY,
     Term,
     expand,
+    forget_synonyms,
     parse,
     search_providers,
     suggest_spelling,
@@ -262,7 +261,7 @@ def test_a_synonym_staff_add_is_used_once_the_cache_is_cleared(make_listing):
     SearchSynonym.objects.create(phrase="heartbreak", means="grief")
     # The synonyms are cached briefly; the admin clears the cache when staff save one.
     assert found("heartbreak") == set()
-    cache.delete(SYNONYMS_CACHE_KEY)
+    forget_synonyms()
     assert found("heartbreak") == {"Loss Support"}
     assert found("heartbreak -grief") == set()
 
@@ -283,7 +282,7 @@ def test_a_synonym_meaning_with_a_backslash_is_taken_literally(make_listing):
     SearchSynonym.objects.create(phrase="sorrow", means=r"grief \d")
     assert expand("sorrow") == r"grief \d"
     SearchSynonym.objects.create(phrase="lament", means=r"grief\1")
-    cache.delete(SYNONYMS_CACHE_KEY)
+    forget_synonyms()
     assert expand("lament") == r"grief\1"
     search("sorrow")  # no error
 

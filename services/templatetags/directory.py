@@ -7,6 +7,8 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from services import cards
+
 register = template.Library()
 
 CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
@@ -58,6 +60,18 @@ def card_fees(card: dict) -> str:
     if card.get("insurance"):
         parts.append("insurance")
     return " · ".join(parts) if parts else "Fees not stated"
+
+
+@register.simple_tag
+def result_cards(providers) -> str:
+    """The cards of providers annotated by services.results.annotate_cards()."""
+    return cards.result_cards(providers)
+
+
+@register.simple_tag
+def filter_options(name: str | None, options) -> str:
+    """The checkboxes of a list filter (by its parameter), or of the yes/no filters (None)."""
+    return cards.filter_options(name, options)
 
 
 @register.filter
