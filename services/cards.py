@@ -11,6 +11,7 @@ services/templatetags/directory.py.
 from html import escape
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.safestring import SafeString, mark_safe
 
@@ -19,15 +20,17 @@ OTHER_CONCERNS_SHOWN = 4
 
 
 def result_cards(providers) -> SafeString:
-    """The <li> of each provider, annotated by services.results.annotate_cards()."""
+    """The <li> of each provider (a Provider, or a matching.Listed row), annotated by
+    services.results.annotate_cards()."""
     # Every profile address has the same shape: reverse() once, not once per card.
     marker = "slug-placeholder"
     url = reverse("services:provider_detail", kwargs={"slug": marker})
     before, after = url.split(marker)
-    return mark_safe("".join(_card(p, before + p.slug + after) for p in providers))
+    this_year = timezone.localdate().year
+    return mark_safe("".join(_card(p, before + p.slug + after, this_year) for p in providers))
 
 
-def _card(provider, url: str) -> str:
+def _card(provider, url: str, this_year: int) -> str:
     pk = provider.pk
     parts = [
         f'<li class="card">\n  <article aria-labelledby="provider-{pk}">\n'
@@ -36,7 +39,8 @@ def _card(provider, url: str) -> str:
     credentials = (provider.card or {}).get("credentials")
     if credentials:
         titles = " · ".join(
-            escape(c["title"]) + (' <span class="verified">(checked by us)</span>' if c["verified"] else "")
+            escape(c["title"])
+            + (' <span class="verified">(checked by us)</span>' if c["verified"] else "")
             for c in credentials
         )
         parts.append(f'    <p class="credentials">{titles}</p>\n')
@@ -56,7 +60,9 @@ def _card(provider, url: str) -> str:
         accepting = '<li class="yes">Taking new clients</li>'
     else:
         accepting = '<li class="no">Not taking new clients</li>'
-    years = provider.years_of_experience
+    # As Provider.years_of_experience says it.
+    since = provider.practising_since
+    years = None if since is None else max(0, this_year - since)
     experience = (
         "" if years is None else f"<li>{years} year{'' if years == 1 else 's'} in practice</li>"
     )
@@ -73,6 +79,23 @@ def _card(provider, url: str) -> str:
         )
     parts.append("  </article>\n</li>\n")
     return "".join(parts)
+
+
+def filter_groups(groups) -> SafeString:
+    """Each list filter (services.results.FilterGroup) as a folding group of checkboxes."""
+    parts = []
+    for group in groups:
+        name, legend, chosen = escape(group.name), escape(group.legend), group.chosen
+        shown = " open" if group.open else ""
+        count = f' <span class="muted">({chosen})</span>' if chosen else ""
+        parts.append(
+            f'<details class="filter-group" id="id_{name}"{shown}>\n'
+            f"  <summary>{legend}{count}</summary>\n"
+            f'  <fieldset>\n    <legend class="visually-hidden">{legend}</legend>\n'
+            f'    <ul class="options">\n{filter_options(group.name, group.options)}    </ul>\n'
+            "  </fieldset>\n</details>\n"
+        )
+    return mark_safe("".join(parts))
 
 
 def filter_options(name: str, options, *, id_prefix: str = "f-") -> SafeString:

@@ -1,13 +1,10 @@
-"""An in-memory index of what every published listing offers: results and option counts, fast.
+"""An in-memory index of what every published listing offers, for results and option counts.
 
 Counting in SQL how many providers each option of each filter would give is a
 COUNT(DISTINCT) over joins per option: hundreds of milliseconds each at 100,000
-listings. Here each option is a boolean mask over services or providers (numpy),
-so each count is a vectorised AND and a distinct count. Service options combine
-per service before they are mapped to providers, so several service filters must
-hold for one and the same service, exactly as the results query requires. The
-same masks, with the providers' places and sort keys, give the results themselves
-(services/matching.py), so a results page reads only the rows it shows.
+listings. Here each filter's options are rows of booleans over the services or the
+providers (numpy), with the providers' places and sort keys, so a results page reads
+only the rows it shows; services/selection.py applies a search to it.
 
 Each process keeps one index and rebuilds it when ListingsVersion moves (every
 write to listings bumps it), at most once per FACET_INDEX_MIN_AGE seconds, so a
@@ -25,9 +22,8 @@ import numpy as np
 from django.conf import settings
 from django.db import connection
 from django.db.models.functions import Lower
-from django.utils import timezone
 
-from services import word_index
+from services import geo, word_index
 from services.models import (
     FORMAT_FIELDS,
     ListingsVersion,
@@ -37,6 +33,7 @@ from services.models import (
     Service,
 )
 
+# The filters that describe one service, and those that describe the provider.
 SERVICE_LIST_FILTERS = ("type", "concern", "approach", "age_group", "format")
 SERVICE_FLAGS = {
     "sliding_scale": "sliding_scale",
@@ -48,29 +45,120 @@ PROVIDER_FLAGS = ("accepting", "verified")
 
 
 @dataclass
+class Options:
+    """One filter's options: a row of booleans per option, over services or providers."""
+
+    names: list[str]
+    matrix: np.ndarray  # bool[options, services or providers]
+    # Over providers: the same rows as packed bits, so that counting the providers of
+    # every option in a set of them is an AND and a popcount over a 64th of the words.
+    bits: np.ndarray | None = None
+
+    def __post_init__(self):
+        self.position = {name: row for row, name in enumerate(self.names)}
+
+    def rows(self, chosen) -> list[int]:
+        return [self.position[option] for option in chosen if option in self.position]
+
+    def mask(self, option: str) -> np.ndarray | None:
+        row = self.position.get(option)
+        return None if row is None else self.matrix[row]
+
+
+# For counting the bits of bytes: BYTE_BITS[value, bit] is 1 when that bit of value is set.
+BYTE_BITS = (np.arange(256)[:, None] >> np.arange(8) & 1).astype(np.int64)
+
+
+class ServiceOptions:
+    """One filter's options over services: each service's options as the bits of whole
+    numbers (bit j of words[j // 64] is option j), eight bytes a service for up to 64
+    options, where a row of booleans per option took one byte each."""
+
+    def __init__(self, names: list[str], matrix: np.ndarray):
+        """`matrix`: bool[options, services]."""
+        self.names = names
+        self.position = {name: row for row, name in enumerate(names)}
+        self.words = []
+        for first in range(0, max(len(names), 1), 64):
+            word = np.zeros(matrix.shape[1], dtype=np.uint64)
+            for bit, row in enumerate(matrix[first : first + 64]):
+                word |= row.astype(np.uint64) << np.uint64(bit)
+            self.words.append(word)
+
+    def any_of(self, chosen, at=None) -> np.ndarray:
+        """bool over the services (all, or those at the positions `at`) with any of these options."""
+        mask = None
+        for word, wanted in self._wanted(chosen):
+            values = word if at is None else word[at]
+            found = (values & wanted) != 0
+            mask = found if mask is None else mask | found
+        if mask is None:
+            return np.zeros(len(self.words[0]) if at is None else len(at), dtype=bool)
+        return mask
+
+    def providers_per_option(self, services: np.ndarray, owners: np.ndarray) -> np.ndarray:
+        """For each option: how many different providers have it in one of these services.
+
+        `owners` (each service's provider) is in order, as for every subset of the index's
+        services, so each provider's services are neighbours: OR their words together,
+        then count each bit.
+        """
+        counts = np.zeros(len(self.names), dtype=np.int64)
+        if not services.size:
+            return counts
+        starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+        for number, word in enumerate(self.words):
+            theirs = np.bitwise_or.reduceat(word[services], starts)
+            first = 64 * number
+            bits = _bit_counts(theirs, min(64, len(self.names) - first))
+            counts[first : first + len(bits)] = bits
+        return counts
+
+    def _wanted(self, chosen) -> list[tuple[np.ndarray, np.uint64]]:
+        wanted: dict[int, int] = {}
+        for option in chosen:
+            row = self.position.get(option)
+            if row is not None:
+                wanted[row // 64] = wanted.get(row // 64, 0) | 1 << row % 64
+        return [(self.words[number], np.uint64(bits)) for number, bits in wanted.items()]
+
+
+def _bit_counts(values: np.ndarray, bits: int) -> np.ndarray:
+    """How many of the values have each of their lowest `bits` bits set."""
+    counts = []
+    for shift in range(0, bits, 8):
+        low_byte = ((values >> np.uint64(shift)) & np.uint64(255)).astype(np.intp)
+        counts.append(np.bincount(low_byte, minlength=256) @ BYTE_BITS)
+    return np.concatenate(counts)[:bits] if counts else np.zeros(0, dtype=np.int64)
+
+
+@dataclass
 class FacetIndex:
     version: tuple
     built_at: float
     provider_ids: np.ndarray  # ids of published providers, ascending
     service_owner: np.ndarray  # for each service, its provider's position (non-decreasing)
-    service_options: dict[str, dict[str, np.ndarray]] = field(
-        default_factory=dict
-    )  # filter -> option -> bool[S]
-    provider_options: dict[str, dict[str, np.ndarray]] = field(
-        default_factory=dict
-    )  # filter -> option -> bool[P]
-    # filter -> option -> bool[P]: the provider has a service with that option
-    provider_service_options: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    # Where each provider's services start (and the next one's): services of provider p
+    # are service_start[p]:service_start[p + 1].
+    service_start: np.ndarray | None = None
+    service_options: dict[str, ServiceOptions] = field(default_factory=dict)
+    provider_options: dict[str, Options] = field(default_factory=dict)  # over providers
+    # Over providers: the provider has a service with that option.
+    provider_service_options: dict[str, Options] = field(default_factory=dict)
     fee_min: np.ndarray | None = None  # float[S], nan when not stated
     fee_max: np.ndarray | None = None
     is_free: np.ndarray | None = None
+    # float[S]: what a session costs for the fee sort (free is 0, else the lowest stated).
+    sort_fee: np.ndarray | None = None
     practising_since: np.ndarray | None = None  # float[P], nan when not stated
     online: np.ndarray | None = None  # bool[P]: has a service offered online
-    # Sort orders: positions of every provider, in name order and in experience order.
-    name_rank: np.ndarray | None = None  # int[P]: where each provider comes by name
+    # Sort orders: positions of every provider, in name order and in experience order,
+    # and where each provider comes in them.
+    name_rank: np.ndarray | None = None  # int[P]
     by_name: np.ndarray | None = None
+    experience_rank: np.ndarray | None = None
     by_experience: np.ndarray | None = None
-    # Services grouped by provider, for "the cheapest matching service".
+    # Services grouped by provider, for "has a matching service".
     owner_starts: np.ndarray | None = None  # where each provider's group starts
     owners: np.ndarray | None = None  # the provider of each group
     # Every place with coordinates, by latitude, for "within so many km".
@@ -103,10 +191,7 @@ def current_index() -> FacetIndex:
     very first build, with no index to answer from, happens in the request.
     """
     global _index
-    version = ListingsVersion.objects.filter(pk=1).values_list("number", "changed_at").first() or (
-        0,
-        None,
-    )
+    version = listings_version()
     index = _index
     min_age = getattr(settings, "FACET_INDEX_MIN_AGE", 30)
     if index is not None and (
@@ -120,6 +205,27 @@ def current_index() -> FacetIndex:
         if _index is None or _index.version != version:
             _index = build(version)
         return _index
+
+
+_seen_version: tuple | None = None
+
+
+def listings_version() -> tuple:
+    """(number, changed_at) of ListingsVersion: one small query on every results page,
+    written in SQL because the ORM's compiling it cost five times the query itself."""
+    global _seen_version
+    with connection.cursor() as cursor:
+        cursor.execute(_VERSION_SQL)
+        row = cursor.fetchone()
+    version = tuple(row) if row else (0, None)
+    if version != _seen_version:
+        # Places include the listings' own postcodes and towns.
+        geo.forget_places()
+        _seen_version = version
+    return version
+
+
+_VERSION_SQL = f"SELECT number, changed_at FROM {ListingsVersion._meta.db_table} WHERE id = 1"
 
 
 def _rebuild_in_background(version: tuple) -> None:
@@ -198,17 +304,21 @@ def build(version: tuple) -> FacetIndex:
     def column(i: int, dtype=bool) -> np.ndarray:
         return np.array(columns[i], dtype=dtype)
 
-    index.service_options["type"] = _options_of(column(2, object))
-    index.service_options["format"] = {name: column(3 + i) for i, name in enumerate(FORMAT_FIELDS)}
+    service_masks = {"type": _options_of(column(2, object))}
+    service_masks["format"] = {name: column(3 + i) for i, name in enumerate(FORMAT_FIELDS)}
     for i, name in enumerate(SERVICE_FLAGS):
-        index.service_options[name] = {"1": column(6 + i)}
-    index.is_free = index.service_options["free"]["1"]
+        service_masks[name] = {"1": column(6 + i)}
+    index.is_free = service_masks["free"]["1"]
     index.fee_min = np.array(
         [float("nan") if v is None else float(v) for v in columns[9]], dtype=float
     )
     index.fee_max = np.array(
         [float("nan") if v is None else float(v) for v in columns[10]], dtype=float
     )
+    with np.errstate(invalid="ignore"):
+        index.sort_fee = np.where(
+            index.is_free, 0.0, np.where(np.isnan(index.fee_min), index.fee_max, index.fee_min)
+        )
     for name, relation, term in [
         ("concern", "concerns", "concern"),
         ("approach", "approaches", "approach"),
@@ -218,20 +328,20 @@ def build(version: tuple) -> FacetIndex:
             service__provider__status=Provider.Status.PUBLISHED
         )
         rows = links.values_list("service_id", f"{term}__slug")
-        index.service_options[name] = _link_masks(rows, service_ids, sorter=service_order)
+        service_masks[name] = _link_masks(rows, service_ids, sorter=service_order)
 
-    index.provider_options["gender"] = _options_of(
-        np.array([row[1] or "" for row in providers], dtype=object)
-    )
-    index.provider_options["gender"].pop("", None)
-    index.provider_options["accepting"] = {"1": np.array([row[2] for row in providers], dtype=bool)}
+    provider_masks = {
+        "gender": _options_of(np.array([row[1] or "" for row in providers], dtype=object))
+    }
+    provider_masks["gender"].pop("", None)
+    provider_masks["accepting"] = {"1": np.array([row[2] for row in providers], dtype=bool)}
     index.practising_since = np.array(
         [float("nan") if row[3] is None else row[3] for row in providers], dtype=float
     )
     languages = Provider.languages.through.objects.filter(**published).values_list(
         "provider_id", "language__slug"
     )
-    index.provider_options["language"] = _link_masks(languages, provider_ids)
+    provider_masks["language"] = _link_masks(languages, provider_ids)
     verified = (
         Qualification.objects.filter(
             kind=Qualification.Kind.LICENCE, verified_on__isnull=False, **published
@@ -239,17 +349,33 @@ def build(version: tuple) -> FacetIndex:
         .values_list("provider_id", flat=True)
         .distinct()
     )
-    index.provider_options["verified"] = {"1": _positions_mask(list(verified), provider_ids)}
-    index.online = offers_online(index)
-    index.provider_service_options = {
-        name: {option: _owners_mask(index, mask) for option, mask in options.items()}
-        for name, options in index.service_options.items()
+    provider_masks["verified"] = {"1": _positions_mask(list(verified), provider_ids)}
+
+    _add_service_groups(index)
+    index.provider_options = {
+        name: _stack(masks, index.providers) for name, masks in provider_masks.items()
     }
+    for name, masks in service_masks.items():
+        names = list(masks)
+        matrix = _matrix(masks, names, index.services)
+        index.service_options[name] = ServiceOptions(names, matrix)
+        index.provider_service_options[name] = _stack_rows(names, owners_of(index, matrix))
+    online = index.provider_service_options["format"].mask("online")
+    index.online = np.zeros(index.providers, dtype=bool) if online is None else online
     _add_orders(index)
     _add_places(index)
     if connection.vendor == "postgresql":
         index.words = word_index.build(lambda ids: positions_of(index.provider_ids, ids))
     return index
+
+
+def _add_service_groups(index: FacetIndex) -> None:
+    owners = index.service_owner
+    index.service_start = np.searchsorted(owners, np.arange(index.providers + 1))
+    index.owner_starts = (
+        np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if owners.size else owners
+    )
+    index.owners = owners[index.owner_starts]
 
 
 def _add_orders(index: FacetIndex) -> None:
@@ -259,16 +385,18 @@ def _add_orders(index: FacetIndex) -> None:
         dtype=np.int64,
     )
     index.by_name = np.searchsorted(index.provider_ids, by_name_ids)
-    index.name_rank = np.empty(index.providers, dtype=np.int64)
-    index.name_rank[index.by_name] = np.arange(index.providers)
+    index.name_rank = _ranks(index.by_name)
     # Earliest start first, unknown last, then by name.
     started = np.where(np.isnan(index.practising_since), np.inf, index.practising_since)
     index.by_experience = np.lexsort((index.name_rank, started))
-    owners = index.service_owner
-    index.owner_starts = (
-        np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if owners.size else owners
-    )
-    index.owners = owners[index.owner_starts]
+    index.experience_rank = _ranks(index.by_experience)
+
+
+def _ranks(order: np.ndarray) -> np.ndarray:
+    """Where each position comes in this order."""
+    ranks = np.empty(len(order), dtype=np.int64)
+    ranks[order] = np.arange(len(order))
+    return ranks
 
 
 def _add_places(index: FacetIndex) -> None:
@@ -317,174 +445,32 @@ def _link_masks(rows, all_ids: np.ndarray, sorter=None) -> dict[str, np.ndarray]
     return {option: _positions_mask(ids, all_ids, sorter) for option, ids in by_option.items()}
 
 
-# Selecting and counting
+def _matrix(masks: dict[str, np.ndarray], names: list[str], size: int) -> np.ndarray:
+    return np.array([masks[name] for name in names], dtype=bool).reshape(len(names), size)
 
 
-class Selection:
-    """The criteria of one search applied to the index.
-
-    `data` holds the valid criteria. `strict` and `online` mark the providers that match
-    the search words and the place, without and with online support counting as near
-    (None: every provider).
-    """
-
-    def __init__(self, index: FacetIndex, data: dict, strict=None, online=None):
-        everyone = np.ones(index.providers, dtype=bool)
-        self.index, self.data = index, data
-        self.strict = everyone if strict is None else strict
-        self.online = everyone if online is None else online
-        self.scope = self.online if "online" in data.get("format", []) else self.strict
-        self.service_groups = {
-            name: _service_group(index, name, data[name])
-            for name in (*SERVICE_LIST_FILTERS, *SERVICE_FLAGS, "max_fee")
-            if name in data
-        }
-        self.provider_groups = {
-            name: _provider_group(index, name, data[name])
-            for name in (*PROVIDER_LIST_FILTERS, *PROVIDER_FLAGS, "min_years")
-            if name in data
-        }
-
-    def providers_except(self, name: str | None, scope: np.ndarray) -> np.ndarray:
-        mask = scope.copy()
-        for other, group in self.provider_groups.items():
-            if other != name:
-                mask &= group
-        return mask
-
-    def services_except(self, name: str | None) -> np.ndarray:
-        mask = np.ones(self.index.services, dtype=bool)
-        for other, group in self.service_groups.items():
-            if other != name:
-                mask &= group
-        return mask
-
-    def with_matching_service(self) -> np.ndarray:
-        return _owners_mask(self.index, self.services_except(None))
-
-    def providers(self) -> np.ndarray:
-        """The providers that match every criterion."""
-        mask = self.providers_except(None, self.scope)
-        if self.service_groups:
-            mask &= self.with_matching_service()
-        return mask
-
-    def lowest_fees(self) -> np.ndarray:
-        """float[P]: each provider's cheapest matching service (free is 0; nan if none states one)."""
-        index = self.index
-        with np.errstate(invalid="ignore"):
-            fee = np.where(
-                index.is_free, 0.0, np.where(np.isnan(index.fee_min), index.fee_max, index.fee_min)
-            )
-        fee = np.where(self.services_except(None) & ~np.isnan(fee), fee, np.inf)
-        lowest = np.full(index.providers, np.inf)
-        if index.owner_starts.size:
-            lowest[index.owners] = np.minimum.reduceat(fee, index.owner_starts)
-        lowest[np.isinf(lowest)] = np.nan
-        return lowest
-
-    def counts(self) -> dict[str, dict[str, int]]:
-        """{filter: {option: providers}} for every option of every list and flag filter.
-
-        An option's count ignores its own filter's choice.
-        """
-        index = self.index
-        result: dict[str, dict[str, int]] = {}
-        in_scope = {"strict": self.providers_except(None, self.strict)}
-        # Without a place, "online" is the strict scope itself: no second pass over it.
-        in_scope["online"] = (
-            in_scope["strict"]
-            if self.online is self.strict
-            else self.providers_except(None, self.online)
-        )
-        in_scope["scope"] = in_scope["online" if self.scope is self.online else "strict"]
-        services_in = {}  # the same, per service
-        for name in (*SERVICE_LIST_FILTERS, *SERVICE_FLAGS):
-            result[name] = {}
-            others = [group for other, group in self.service_groups.items() if other != name]
-            candidates = {}
-            for option, option_mask in index.service_options.get(name, {}).items():
-                # Choosing "online" also counts online services away from the place.
-                if name == "format":
-                    key = "online" if option == "online" else "strict"
-                else:
-                    key = "scope"
-                if not others:
-                    # No other service filter: a provider counts if any service of theirs
-                    # has the option, which the index knows per provider.
-                    has_option = index.provider_service_options[name][option]
-                    result[name][option] = int(np.count_nonzero(has_option & in_scope[key]))
-                    continue
-                if key not in candidates:
-                    # The services the other filters leave, once per scope: usually few.
-                    if key not in services_in:
-                        services_in[key] = in_scope[key][index.service_owner]
-                    left = self.services_except(name) & services_in[key]
-                    services = np.flatnonzero(left)
-                    candidates[key] = (services, index.service_owner[services])
-                services, owners = candidates[key]
-                result[name][option] = _distinct(owners[option_mask[services]])
-        has_matching_service = self.with_matching_service()
-        for name in (*PROVIDER_LIST_FILTERS, *PROVIDER_FLAGS):
-            eligible = self.providers_except(name, self.scope) & has_matching_service
-            result[name] = {
-                option: int(np.count_nonzero(eligible & mask))
-                for option, mask in index.provider_options.get(name, {}).items()
-            }
-        return result
+def _stack(masks: dict[str, np.ndarray], size: int) -> Options:
+    names = list(masks)
+    return _stack_rows(names, _matrix(masks, names, size))
 
 
-def _distinct(owners: np.ndarray) -> int:
-    """How many different providers, given in order (as every subset of services is)."""
-    if not owners.size:
-        return 0
-    return 1 + int(np.count_nonzero(owners[1:] != owners[:-1]))
+def _stack_rows(names: list[str], matrix: np.ndarray) -> Options:
+    """Options over providers, with their packed bits."""
+    return Options(names, matrix, bits=pack(matrix))
 
 
-def _service_group(index: FacetIndex, name: str, value) -> np.ndarray:
-    if name == "max_fee":
-        limit = float(value)
-        with np.errstate(invalid="ignore"):
-            return (
-                index.is_free
-                | (index.fee_min <= limit)
-                | (np.isnan(index.fee_min) & (index.fee_max <= limit))
-            )
-    return _any_of(
-        index.service_options.get(name, {}),
-        ["1"] if name in SERVICE_FLAGS else value,
-        index.services,
-    )
+def pack(masks: np.ndarray) -> np.ndarray:
+    """bool[..., P] as uint64 words (the last axis padded to a whole word)."""
+    packed = np.packbits(masks, axis=-1)
+    padding = -packed.shape[-1] % 8
+    if padding:
+        packed = np.pad(packed, [(0, 0)] * (packed.ndim - 1) + [(0, padding)])
+    return np.ascontiguousarray(packed).view(np.uint64)
 
 
-def _provider_group(index: FacetIndex, name: str, value) -> np.ndarray:
-    if name == "min_years":
-        with np.errstate(invalid="ignore"):
-            return index.practising_since <= timezone.localdate().year - value
-    return _any_of(
-        index.provider_options.get(name, {}),
-        ["1"] if name in PROVIDER_FLAGS else value,
-        index.providers,
-    )
-
-
-def _any_of(options: dict[str, np.ndarray], chosen, size: int) -> np.ndarray:
-    """Rows with any of the chosen options (a flag is the single option "1")."""
-    mask = np.zeros(size, dtype=bool)
-    for option in chosen:
-        if option in options:
-            mask |= options[option]
-    return mask
-
-
-def offers_online(index: FacetIndex) -> np.ndarray:
-    """Providers with at least one service offered online."""
-    online = index.service_options["format"].get("online", np.zeros(index.services, dtype=bool))
-    return _owners_mask(index, online)
-
-
-def _owners_mask(index: FacetIndex, services: np.ndarray) -> np.ndarray:
-    """The providers of these services."""
-    mask = np.zeros(index.providers, dtype=bool)
-    mask[index.service_owner[services]] = True
+def owners_of(index: FacetIndex, services: np.ndarray) -> np.ndarray:
+    """bool[..., P]: the providers with at least one of these services (bool[..., S])."""
+    mask = np.zeros((*services.shape[:-1], index.providers), dtype=bool)
+    if index.owner_starts.size:
+        mask[..., index.owners] = np.logical_or.reduceat(services, index.owner_starts, axis=-1)
     return mask

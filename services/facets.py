@@ -12,6 +12,7 @@ from services.filters import (
     verified_licences,
 )
 from services.models import FORMAT_FIELDS, Provider, Service
+from services.selection import Selection
 
 # Facet counts: for each option of each filter, how many providers the search would
 # give if that option were chosen, with the other filters as they are.
@@ -26,12 +27,12 @@ def facet_counts(
 ) -> dict[str, dict[str, int]]:
     """{filter name: {option: count}}: how many providers each option would give.
 
-    Counted in memory (services/facet_index.py); the database is asked at most which
+    Counted in memory (services/selection.py); the database is asked at most which
     providers match the search words, and not even that when `found` already says.
     """
     index = index or facet_index.current_index()
     found = found or matching.narrowing(index, criteria, base)
-    selection = facet_index.Selection(index, criteria.data, found.strict(), found.online(index))
+    selection = Selection(index, criteria.data, found.strict(), found.online(index))
     counts = selection.counts()
     # Options with no results are left out, as a GROUP BY would leave them.
     return {

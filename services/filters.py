@@ -1,5 +1,6 @@
 """Every search criterion in one FilterSet, and how many results each option would give."""
 
+import functools
 from dataclasses import dataclass
 
 import django_filters
@@ -145,6 +146,16 @@ class FindForm(forms.Form):
     place: geo.Place | None = None
     place_choices: tuple = ()
 
+    def __init__(self, *args, **kwargs):
+        # Django deep-copies every field for each form, so that one form may change its
+        # own; nothing changes these, and the 22 copies cost a millisecond a page. They
+        # are shared instead (the class attribute shadowed while the form is set up).
+        shared = self.base_fields
+        self.base_fields = {}
+        super().__init__(*args, **kwargs)
+        del self.base_fields
+        self.fields = dict(shared)
+
     def clean(self):
         data = super().clean()
         # A criterion that takes one value, given several different ones (a hand-edited
@@ -156,7 +167,7 @@ class FindForm(forms.Form):
         lat, lng = data.get("lat"), data.get("lng")
         if data.get("near"):
             # A typed place wins over coordinates left from an earlier "use my location".
-            lookup = geo.resolve_place(data["near"])
+            lookup = geo.resolve_place_remembered(data["near"])
             self.place, self.place_choices = lookup.place, lookup.choices
             if lookup.error:
                 self.add_error("near", lookup.error)
@@ -218,12 +229,32 @@ class ProviderFilter(django_filters.FilterSet):
             providers = self.criteria.with_lowest_fee(providers)
         return providers.order_by(*self.criteria.ordering())
 
+    def get_form_class(self):
+        return search_form_class()
+
     @property
     def criteria(self) -> "Criteria":
         if not hasattr(self, "_criteria"):
-            self.form.is_valid()  # only the fields that validate go into cleaned_data
-            self._criteria = Criteria(self.form.cleaned_data, place=self.form.place)
+            self._criteria = criteria_of(self.form)
         return self._criteria
+
+
+@functools.cache
+def search_form_class() -> type[FindForm]:
+    """The form of every criterion, made once (django-filter makes one per FilterSet)."""
+    fields = {name: filter_.field for name, filter_ in ProviderFilter.base_filters.items()}
+    return type("ProviderFilterForm", (FindForm,), fields)
+
+
+def search_form(data=None) -> FindForm:
+    """The results page's form on its own. The page needs its validation, not the
+    FilterSet's queryset (the listing index answers), and a FilterSet copies every filter."""
+    return search_form_class()(data)
+
+
+def criteria_of(form: FindForm) -> "Criteria":
+    form.is_valid()  # only the fields that validate go into cleaned_data
+    return Criteria(form.cleaned_data, place=form.place)
 
 
 @dataclass

@@ -22,6 +22,7 @@ from django.db.models import (
 )
 from django.db.models.functions import ACos, Cos, Greatest, Least, Radians, Sin
 
+from services.memo import KeyedMemo
 from services.models import GazetteerPlace, Location, Service
 
 EARTH_RADIUS_KM = 6371.0088  # the mean radius, which keeps the spherical model's error below 0.5 %
@@ -111,6 +112,20 @@ def resolve_place(text: str) -> PlaceLookup:
         return PlaceLookup(None, error=UNKNOWN_PLACE.format(text=text))
     name, qualifier = parts[0], ", ".join(parts[1:])
     return _resolve_name(text, name, qualifier)
+
+
+# People type the same few hundred towns and postcodes; each is looked up once in a while.
+# The listings' own postcodes and towns are places too: forgotten when the listings change.
+_lookups = KeyedMemo(lambda text: resolve_place(text), seconds=300, size=4096)
+
+
+def resolve_place_remembered(text: str) -> PlaceLookup:
+    """resolve_place(text), remembered in this process."""
+    return _lookups.get(text)
+
+
+def forget_places() -> None:
+    _lookups.forget()
 
 
 def _postcode(text: str) -> tuple[str, str] | None:

@@ -12,15 +12,14 @@ costs what page 1 does.
 from dataclasses import dataclass
 
 import numpy as np
+from django.db import connection
 from django.db.models import QuerySet
 
 from services import facet_index, geo, word_index
 from services.filters import Criteria
 from services.models import Provider
 from services.search import parse, search_providers, tsqueries
-
-# What a result card reads from the row (the rest is in the stored card).
-CARD_FIELDS = ("pk", "slug", "name", "status", "accepting_new_clients", "practising_since", "card")
+from services.selection import Selection
 
 
 @dataclass
@@ -135,6 +134,10 @@ class Ordered:
         return self.positions[first][page]
 
 
+# Results of more than this share of the listings are taken in the index's name or
+# experience order; fewer are sorted (a partial sort, as far as the page shown).
+PRESORTED_SHARE = 1 / 8
+
 # Unknown fees sort after every real one (in pence).
 NO_FEE = 10**10
 
@@ -144,14 +147,18 @@ def ordered(index: facet_index.FacetIndex, criteria: Criteria, found: Narrowing)
 
     Each order ends with the name and then the id, as Criteria.ordering() does.
     """
-    selection = facet_index.Selection(index, criteria.data, found.strict(), found.online(index))
-    matching = selection.providers()
+    selection = Selection(index, criteria.data, found.strict(), found.online(index))
+    positions = selection.positions()
     sort = criteria.sort()
-    if sort == "name":
-        return Ordered(index.by_name[matching[index.by_name]])
-    if sort == "experience":
-        return Ordered(index.by_experience[matching[index.by_experience]])
-    positions = np.flatnonzero(matching)
+    if sort in ("name", "experience"):
+        if len(positions) > PRESORTED_SHARE * index.providers:
+            # Many: the index's own order, without the ones that do not match.
+            order = index.by_name if sort == "name" else index.by_experience
+            matching = np.zeros(index.providers, dtype=bool)
+            matching[positions] = True
+            return Ordered(order[matching[order]])
+        ranks = index.name_rank if sort == "name" else index.experience_rank
+        return Ordered(positions, key=ranks[positions])
     then_by_name = index.name_rank[positions]
     if sort == "distance":
         # Places within a radius are few: a full sort. Unknown (nan) comes last.
@@ -160,7 +167,7 @@ def ordered(index: facet_index.FacetIndex, criteria: Criteria, found: Narrowing)
         # Ranks to a millionth, best first; the name rank below them makes each key unique.
         first = -np.round(found.rank[positions] * 1e6).astype(np.int64)
     else:  # fee, in pence
-        fees = selection.lowest_fees()[positions]
+        fees = selection.lowest_fees(positions)
         first = np.where(np.isnan(fees), NO_FEE, np.round(np.nan_to_num(fees) * 100)).astype(
             np.int64
         )
@@ -174,15 +181,14 @@ def results(index: facet_index.FacetIndex, criteria: Criteria, base: QuerySet) -
 
 
 def count(index: facet_index.FacetIndex, criteria: Criteria, found: Narrowing) -> int:
-    selection = facet_index.Selection(index, criteria.data, found.strict(), found.online(index))
-    return int(np.count_nonzero(selection.providers()))
+    return Selection(index, criteria.data, found.strict(), found.online(index)).count()
 
 
 class ResultList:
-    """The ordered results as a paginator wants them: a length, and slices of providers.
+    """The ordered results as a paginator wants them: a length, and slices of rows.
 
-    A slice reads just those rows, in one query, and annotates each provider with what
-    the card shows about this search (distance, rank).
+    A slice reads just those rows, in one query, and notes on each what the card shows
+    about this search (distance, rank).
     """
 
     def __init__(self, index: facet_index.FacetIndex, positions: Ordered, found: Narrowing):
@@ -194,20 +200,52 @@ class ResultList:
     def __len__(self) -> int:
         return self.count()
 
-    def __getitem__(self, page: slice) -> list[Provider]:
+    def __getitem__(self, page: slice) -> list["Listed"]:
         positions = np.asarray(self.positions[page])
         ids = self.index.provider_ids[positions].tolist()
-        # Published now, too: the index may be a few seconds behind an unpublishing.
-        rows = Provider.objects.published().filter(pk__in=ids).only(*CARD_FIELDS).in_bulk()
-        providers = []
+        rows = card_rows(ids)
+        listed = []
         for position, pk in zip(positions.tolist(), ids, strict=True):
-            if pk not in rows:
-                continue
-            provider = rows[pk]
-            provider.distance_km = _value(self.found.distance, position)
-            provider.rank = _value(self.found.rank, position)
-            providers.append(provider)
-        return providers
+            row = rows.get(pk)
+            if row is None:
+                continue  # unpublished since the index was built
+            row.distance_km = _value(self.found.distance, position)
+            row.rank = _value(self.found.rank, position)
+            listed.append(row)
+        return listed
+
+
+class Listed:
+    """A result: what its card reads from the row (the rest is in the stored card)."""
+
+    def __init__(self, pk, slug, name, accepting_new_clients, practising_since, card):
+        self.pk, self.slug, self.name = pk, slug, name
+        self.accepting_new_clients, self.practising_since = accepting_new_clients, practising_since
+        self.card = card
+        self.distance_km = self.rank = None
+
+
+_card_field = Provider._meta.get_field("card")
+
+
+def card_rows(ids: list[int]) -> dict[int, Listed]:
+    """{id: Listed} of those of these providers that are published now (the index may be
+    a few seconds behind an unpublishing). In SQL: the ORM's building the query and its
+    model instances cost four times the query itself, on every results page."""
+    if not ids:
+        return {}
+    placeholders = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, slug, name, accepting_new_clients, practising_since, card"
+            f" FROM {Provider._meta.db_table} WHERE status = %s AND id IN ({placeholders})",
+            [Provider.Status.PUBLISHED, *ids],
+        )
+        rows = cursor.fetchall()
+    return {
+        row[0]: Listed(*row[:5], _card_field.from_db_value(row[5], None, connection))
+        for row in rows
+    }
 
 
 def _value(values: np.ndarray | None, position: int) -> float | None:

@@ -3,6 +3,7 @@
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.http import QueryDict
 
@@ -10,7 +11,7 @@ from services.filters import (
     FLAG_FILTERS,
     FORMATS,
     Criteria,
-    ProviderFilter,
+    FindForm,
     support_type_nouns,
     taxonomy_options,
 )
@@ -56,11 +57,11 @@ class FilterGroup:
     legend: str
     options: list[Option] = field(default_factory=list)
 
-    @property
+    @cached_property
     def chosen(self) -> int:
         return sum(option.checked for option in self.options)
 
-    @property
+    @cached_property
     def open(self) -> bool:
         """Short lists, and lists with a choice made, start unfolded."""
         return len(self.options) <= 5 or bool(self.chosen)
@@ -150,14 +151,14 @@ def _or_list(items: list[str]) -> str:
 
 
 def relaxations(
-    filterset: ProviderFilter,
+    form: FindForm,
+    criteria: Criteria,
     count: Callable[[Criteria], int],
     query: QueryDict,
     place_label: str,
 ) -> list[Relaxation]:
     """For an empty result: each single change that would give results, and how many
     (`count` says how many a changed search gives)."""
-    criteria = filterset.criteria
     found = []
     if criteria.place and criteria.radius_km < 100:
         wider = min(criteria.radius_km * 3, 100)
@@ -182,7 +183,7 @@ def relaxations(
             )
         )
     removable = [("q", "the search words"), ("near", f"the place ({place_label})")]
-    removable += [(name, _filter_label(filterset, name)) for name in criteria.active()]
+    removable += [(name, _filter_label(form, name)) for name in criteria.active()]
     for name, label in removable:
         if name == "q" and not criteria.data.get("q") or name == "near" and not criteria.place:
             continue
@@ -220,8 +221,8 @@ def _keep(query: QueryDict, *names: str) -> str:
     return kept.urlencode()
 
 
-def _filter_label(filterset: ProviderFilter, name: str) -> str:
-    label = str(filterset.form.fields[name].label)
+def _filter_label(form: FindForm, name: str) -> str:
+    label = str(form.fields[name].label)
     return f"“{label.lower()}”"
 
 
@@ -291,14 +292,12 @@ def _where(card: dict, distance_km: float | None) -> str:
     return where
 
 
-def filter_groups(
-    filterset: ProviderFilter, counts: dict[str, dict[str, int]]
-) -> list[FilterGroup]:
+def filter_groups(form: FindForm, counts: dict[str, dict[str, int]]) -> list[FilterGroup]:
     """The list filters with each option's count, in the order the form shows them."""
-    chosen = filterset.form.data
+    chosen = form.data
     groups = []
     for name in ("type", "concern", "format", "approach", "language", "age_group", "gender"):
-        field = filterset.form.fields[name]
+        field = form.fields[name]
         selected = set(chosen.getlist(name)) if hasattr(chosen, "getlist") else set()
         group = FilterGroup(name=name, legend=str(field.label))
         for value, label in field.choices:
@@ -314,12 +313,12 @@ def filter_groups(
     return groups
 
 
-def flag_options(filterset: ProviderFilter, counts: dict[str, dict[str, int]]) -> list[Option]:
-    chosen = filterset.form.data
+def flag_options(form: FindForm, counts: dict[str, dict[str, int]]) -> list[Option]:
+    chosen = form.data
     return [
         Option(
             value=name,
-            label=str(filterset.form.fields[name].label),
+            label=str(form.fields[name].label),
             count=counts.get(name, {}).get("1", 0),
             checked=bool(chosen.get(name)),
         )

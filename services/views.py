@@ -9,7 +9,13 @@ from django.utils import timezone
 
 from services import facet_index, matching, results
 from services.facets import facet_counts
-from services.filters import RADIUS_CHOICES, RADIUS_DEFAULT_KM, SORTS, ProviderFilter
+from services.filters import (
+    RADIUS_CHOICES,
+    RADIUS_DEFAULT_KM,
+    SORTS,
+    criteria_of,
+    search_form,
+)
 from services.models import Concern, Location, Provider, Service, SupportType
 from services.profiles import Profile, profile_load
 from services.search import suggest_spelling
@@ -35,7 +41,7 @@ def home(request):
         {
             "support_types": support_types,
             "common_concerns": Concern.objects.filter(is_common=True),
-            "form": ProviderFilter().form,
+            "form": search_form(),
             "radius_choices": RADIUS_CHOICES,
             "radius": RADIUS_DEFAULT_KM,
         },
@@ -46,9 +52,10 @@ def find(request):
     """Results of a search; every criterion is a GET parameter, so a search is a link."""
     base = Provider.objects.published()
     query = request.GET.copy()
-    filterset = ProviderFilter(query, queryset=base)
-    criteria = filterset.criteria
+    # First: seeing that the listings changed also forgets the places they named.
     index = facet_index.current_index()
+    form = search_form(query)
+    criteria = criteria_of(form)
     result_list = matching.results(index, criteria, base)
     corrected_from = ""
     if not result_list.count() and criteria.data.get("q"):
@@ -56,8 +63,8 @@ def find(request):
         if suggestion:
             corrected_from = criteria.data["q"]
             query["q"] = suggestion
-            filterset = ProviderFilter(query, queryset=base)
-            criteria = filterset.criteria
+            form = search_form(query)
+            criteria = criteria_of(form)
             result_list = matching.results(index, criteria, base)
     found = result_list.found
 
@@ -76,8 +83,7 @@ def find(request):
     place_label = criteria.place.label if criteria.place else ""
     counts = facet_counts(criteria, base, index=index, found=found)
     context = {
-        "filterset": filterset,
-        "form": filterset.form,
+        "form": form,
         "radius_choices": sorted({*RADIUS_CHOICES, criteria.radius_km}),
         "radius": criteria.radius_km,
         "page": page,
@@ -87,16 +93,16 @@ def find(request):
         "sorts": [(value, label) for value, label in SORTS if _sort_applies(value, criteria)],
         "summary": results.summary(paginator.count, criteria, place_label),
         "chips": results.chips(criteria, query, place_label),
-        "filter_groups": results.filter_groups(filterset, counts),
-        "flag_options": results.flag_options(filterset, counts),
-        "place_choices": filterset.form.place_choices,
+        "filter_groups": results.filter_groups(form, counts),
+        "flag_options": results.flag_options(form, counts),
+        "place_choices": form.place_choices,
         "corrected_from": corrected_from,
         "page_error": page_error,
-        "relaxations": results.relaxations(filterset, count, query, place_label)
+        "relaxations": results.relaxations(form, criteria, count, query, place_label)
         if paginator.count == 0
         else [],
     }
-    bad_input = bool(filterset.form.errors or page_error)
+    bad_input = bool(form.errors or page_error)
     return render(request, "services/find.html", context, status=400 if bad_input else 200)
 
 

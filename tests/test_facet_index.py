@@ -1,5 +1,6 @@
 """The listing index follows changes: in the request in tests, in a thread in production."""
 
+import numpy as np
 import pytest
 
 from services import facet_index
@@ -33,3 +34,26 @@ def test_without_background_rebuilds_the_request_waits_for_the_new_index(make_li
     assert published() == 1
     make_listing("Second")
     assert published() == 2
+
+
+def test_service_options_as_bits_agree_with_the_booleans_beyond_64_options():
+    """A filter may have more than 64 options (staff add concerns): several words a service."""
+    rng = np.random.default_rng(7)
+    names = [f"option-{n}" for n in range(70)]
+    matrix = rng.random((70, 500)) < 0.05
+    options = facet_index.ServiceOptions(names, matrix)
+    assert len(options.words) == 2
+
+    chosen = ["option-3", "option-64", "option-69", "not-an-option"]
+    expected = matrix[[3, 64, 69]].any(axis=0)
+    assert (options.any_of(chosen) == expected).all()
+    at = np.array([0, 7, 100, 499])
+    assert (options.any_of(chosen, at) == expected[at]).all()
+    assert not options.any_of(["not-an-option"]).any()
+
+    owners = np.sort(rng.integers(0, 120, 500))  # services grouped by provider
+    services = np.sort(rng.choice(500, 300, replace=False))
+    counted = options.providers_per_option(services, owners[services])
+    for row in range(70):
+        having = {owners[s] for s in services if matrix[row, s]}
+        assert counted[row] == len(having), row

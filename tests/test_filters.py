@@ -16,7 +16,7 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from services import facet_index, geo, matching
+from services import facet_index, geo, matching, selection
 from services.facets import facet_counts, facet_counts_in_sql
 from services.filters import (
     FLAG_FILTERS,
@@ -576,8 +576,19 @@ FACET_QUERIES = [
 ]
 
 
+@pytest.fixture(params=["broad", "narrow"])
+def way(request, monkeypatch):
+    """Both ways services/selection.py works: every search with a place or words taken
+    the narrow way (provider by provider), or none of them; and both ways of sorting by
+    name or experience (services/matching.py)."""
+    narrow = request.param == "narrow"
+    monkeypatch.setattr(selection, "NARROW_SHARE", 1.0 if narrow else 0.0)
+    monkeypatch.setattr(matching, "PRESORTED_SHARE", 1.0 if narrow else 0.0)
+    return request.param
+
+
 @pytest.mark.parametrize("params", FACET_QUERIES, ids=lambda p: urlencode(p, doseq=True) or "all")
-def test_each_option_count_is_what_choosing_it_would_give(varied, params):
+def test_each_option_count_is_what_choosing_it_would_give(varied, params, way):
     filterset = filtered(params)
     assert not filterset.form.errors, filterset.form.errors
     counts = facet_counts(filterset.criteria, Provider.objects.published())
@@ -621,7 +632,7 @@ def test_facet_counts_take_a_fixed_few_queries(varied):
         assert set(counts) == set(LIST_FILTERS + FLAG_FILTERS)
 
 
-def test_in_memory_counts_equal_the_databases(varied):
+def test_in_memory_counts_equal_the_databases(varied, way):
     """The in-memory index and the SQL computation agree on every query shape."""
     for params in FACET_QUERIES:
         criteria = filtered(params).criteria
@@ -666,7 +677,7 @@ SORT_CHOICES = ["", "relevance", "distance", "fee", "experience", "name"]
 
 @pytest.mark.parametrize("sort", SORT_CHOICES)
 @pytest.mark.parametrize("params", FACET_QUERIES, ids=lambda p: urlencode(p, doseq=True) or "all")
-def test_the_index_gives_the_databases_results_in_its_order(varied, params, sort):
+def test_the_index_gives_the_databases_results_in_its_order(varied, params, sort, way):
     """The results page takes its results from the in-memory index (services/matching.py);
     the SQL form of the criteria is the reference, for the set, the order and the distances."""
     filterset = filtered({**params, "sort": sort} if sort else params)

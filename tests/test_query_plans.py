@@ -22,7 +22,7 @@ from django.db.models.functions import Lower
 from django.http import QueryDict
 
 from services.filters import ProviderFilter
-from services.matching import CARD_FIELDS
+from services.matching import card_rows
 from services.models import Provider, SearchWord
 from services.profiles import profile_load
 from services.search import _nearest_word, search_providers
@@ -202,12 +202,12 @@ def published_count() -> int:
 
 
 def test_a_results_page_reads_its_rows_by_primary_key():
-    """ResultList.__getitem__ (services/matching.py): one page's 20 rows by id."""
+    """matching.card_rows, for ResultList.__getitem__: one page's 20 rows by id."""
     ordered = Provider.objects.published().order_by(Lower("name"), "pk")
     ids = list(ordered.values_list("pk", flat=True)[1000:1020])
     assert len(ids) == 20
     with Statements() as statements:
-        rows = Provider.objects.published().filter(pk__in=ids).only(*CARD_FIELDS).in_bulk()
+        rows = card_rows(ids)
     assert sorted(rows) == sorted(ids)
     [(sql, params)] = statements.selects()
     plan = plan_of(sql, params)

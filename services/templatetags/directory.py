@@ -69,6 +69,12 @@ def result_cards(providers) -> str:
 
 
 @register.simple_tag
+def filter_groups(groups) -> str:
+    """The list filters, each a folding group of checkboxes with their counts."""
+    return cards.filter_groups(groups)
+
+
+@register.simple_tag
 def filter_options(name: str | None, options) -> str:
     """The checkboxes of a list filter (by its parameter), or of the yes/no filters (None)."""
     return cards.filter_options(name, options)
