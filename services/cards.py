@@ -2,18 +2,23 @@
 
 A results page repeats them about a hundred times (20 cards, some 80 options). The template
 engine spends about ten microseconds on each variable it prints (lookup, localisation,
-escaping), which came to most of the page's time; here every text is escaped once, with the
+escaping), which came to most of the page's time; here every text is escaped with the
 standard library's html.escape (what django.utils.html.escape calls, without its lazy-string
 wrapper), and the pieces are joined. This is the only copy of their markup: the templates call the tags in
 services/templatetags/directory.py.
 """
 
-from html import escape
+import functools
+import html
 
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.safestring import SafeString, mark_safe
+
+# The same few hundred texts (option labels, concerns, towns) come on every page:
+# each is escaped once.
+escape = functools.lru_cache(maxsize=1 << 14)(html.escape)
 
 # How many concerns a card names beyond the ones the person searched for.
 OTHER_CONCERNS_SHOWN = 4
@@ -119,3 +124,13 @@ def filter_options(name: str, options, *, id_prefix: str = "f-") -> SafeString:
             f' <span class="count">({option.count})</span></label></li>\n'
         )
     return mark_safe("".join(items))
+
+
+def radius_options(choices, chosen) -> SafeString:
+    """The <option>s of the "within" list, in km."""
+    return mark_safe(
+        "".join(
+            f'<option value="{km}"{" selected" if km == chosen else ""}>{km} km</option>'
+            for km in choices
+        )
+    )

@@ -14,6 +14,7 @@ minutes at a million). A result read from a slightly old index is still checked
 against the database when its row is read: an unpublished listing is not shown.
 """
 
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -96,17 +97,16 @@ class ServiceOptions:
             return np.zeros(len(self.words[0]) if at is None else len(at), dtype=bool)
         return mask
 
-    def providers_per_option(self, services: np.ndarray, owners: np.ndarray) -> np.ndarray:
-        """For each option: how many different providers have it in one of these services.
+    def providers_per_option(self, services: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        """For each option: how many providers have it in one of these services.
 
-        `owners` (each service's provider) is in order, as for every subset of the index's
-        services, so each provider's services are neighbours: OR their words together,
-        then count each bit.
+        The services come grouped by provider, as every subset of the index's services
+        does; `starts` says where each provider's run of them starts. OR each run's
+        words together, then count each bit.
         """
         counts = np.zeros(len(self.names), dtype=np.int64)
         if not services.size:
             return counts
-        starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
         for number, word in enumerate(self.words):
             theirs = np.bitwise_or.reduceat(word[services], starts)
             first = 64 * number
@@ -125,6 +125,11 @@ class ServiceOptions:
 
 def _bit_counts(values: np.ndarray, bits: int) -> np.ndarray:
     """How many of the values have each of their lowest `bits` bits set."""
+    if len(values) * bits <= 1 << 16:
+        # Few: every bit of every value at once.
+        shifts = np.arange(bits, dtype=np.uint64)
+        return ((values[:, None] >> shifts) & np.uint64(1)).sum(axis=0, dtype=np.int64)
+    # Many: how often each value of each byte occurs, then the bits of those values.
     counts = []
     for shift in range(0, bits, 8):
         low_byte = ((values >> np.uint64(shift)) & np.uint64(255)).astype(np.intp)
@@ -150,6 +155,7 @@ class FacetIndex:
     is_free: np.ndarray | None = None
     # float[S]: what a session costs for the fee sort (free is 0, else the lowest stated).
     sort_fee: np.ndarray | None = None
+    lowest_fee: np.ndarray | None = None  # float[P]: the least of their services' sort_fee
     practising_since: np.ndarray | None = None  # float[P], nan when not stated
     online: np.ndarray | None = None  # bool[P]: has a service offered online
     # Sort orders: positions of every provider, in name order and in experience order,
@@ -208,12 +214,19 @@ def current_index() -> FacetIndex:
 
 
 _seen_version: tuple | None = None
+_checked_at = -math.inf
 
 
 def listings_version() -> tuple:
-    """(number, changed_at) of ListingsVersion: one small query on every results page,
-    written in SQL because the ORM's compiling it cost five times the query itself."""
-    global _seen_version
+    """(number, changed_at) of ListingsVersion, asked of the database at most once every
+    FACET_INDEX_CHECK_SECONDS (a second: a change reaches the pages that much later, on
+    top of FACET_INDEX_MIN_AGE and the build). In SQL, because the ORM's compiling the
+    query cost five times the query itself."""
+    global _seen_version, _checked_at
+    now = time.monotonic()
+    if _seen_version is not None and now - _checked_at < settings.FACET_INDEX_CHECK_SECONDS:
+        return _seen_version
+    _checked_at = now
     with connection.cursor() as cursor:
         cursor.execute(_VERSION_SQL)
         row = cursor.fetchone()
@@ -263,8 +276,8 @@ def warm() -> None:
 
 def forget() -> None:
     """Drop this process's index (tests, and after bulk loads in the same process)."""
-    global _index
-    _index = None
+    global _index, _seen_version
+    _index = _seen_version = None
 
 
 def build(version: tuple) -> FacetIndex:
@@ -376,6 +389,9 @@ def _add_service_groups(index: FacetIndex) -> None:
         np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if owners.size else owners
     )
     index.owners = owners[index.owner_starts]
+    index.lowest_fee = np.full(index.providers, np.nan)
+    if owners.size:
+        index.lowest_fee[index.owners] = np.fmin.reduceat(index.sort_fee, index.owner_starts)
 
 
 def _add_orders(index: FacetIndex) -> None:

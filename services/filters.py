@@ -78,17 +78,30 @@ TAXONOMIES = {
 }
 
 
+@dataclass
+class Taxonomy:
+    terms: list[tuple[str, str, str]]  # (slug, name, noun), in the taxonomy's own order
+
+    def __post_init__(self):
+        self.options = [(slug, label) for slug, label, _noun in self.terms]
+        self.slugs = frozenset(slug for slug, _label, _noun in self.terms)
+
+
 def taxonomy_options(name: str) -> list[tuple[str, str]]:
     """(slug, name) of a taxonomy, in its own order."""
-    return [(slug, label) for slug, label, _noun in _taxonomies()[name]]
+    return _taxonomies()[name].options
+
+
+def taxonomy_slugs(name: str) -> frozenset[str]:
+    return _taxonomies()[name].slugs
 
 
 def support_type_nouns() -> dict[str, str]:
     """{slug: "counsellors", ...}, for sentences about results."""
-    return {slug: (noun or label).lower() for slug, label, noun in _taxonomies()["type"]}
+    return {slug: (noun or label).lower() for slug, label, noun in _taxonomies()["type"].terms}
 
 
-def _read_taxonomies() -> dict[str, list[tuple[str, str, str]]]:
+def _read_taxonomies() -> dict[str, Taxonomy]:
     """Every taxonomy the results page offers, in one query."""
     text = CharField()
     parts = [
@@ -111,7 +124,7 @@ def _read_taxonomies() -> dict[str, list[tuple[str, str, str]]]:
         parts[0].union(*parts[1:], all=True), key=lambda row: (row[0], row[4])
     ):
         found[taxonomy].append((slug, label, noun))
-    return found
+    return {name: Taxonomy(terms) for name, terms in found.items()}
 
 
 # They change rarely, and the admin forgets them when staff edit them.
@@ -123,11 +136,25 @@ def clear_taxonomy_cache() -> None:
     _taxonomies_kept.forget()
 
 
+class TaxonomyChoiceField(forms.MultipleChoiceField):
+    """Terms of a taxonomy, checked against a set of its slugs (Django's field walks
+    every choice for each value given)."""
+
+    def __init__(self, *, taxonomy: str, **kwargs):
+        self.taxonomy = taxonomy
+        super().__init__(choices=lambda: taxonomy_options(taxonomy), **kwargs)
+
+    def valid_value(self, value) -> bool:
+        return value in taxonomy_slugs(self.taxonomy)
+
+
+class TaxonomyFilter(django_filters.MultipleChoiceFilter):
+    field_class = TaxonomyChoiceField
+
+
 def taxonomy_filter(name: str, label: str) -> django_filters.MultipleChoiceFilter:
     """Checkboxes for the terms of a taxonomy; several ticked means any of them."""
-    return django_filters.MultipleChoiceFilter(
-        label=label, choices=lambda: taxonomy_options(name), widget=forms.CheckboxSelectMultiple
-    )
+    return TaxonomyFilter(label=label, taxonomy=name, widget=forms.CheckboxSelectMultiple)
 
 
 class FlagFilter(django_filters.Filter):
@@ -246,10 +273,30 @@ def search_form_class() -> type[FindForm]:
     return type("ProviderFilterForm", (FindForm,), fields)
 
 
+@functools.cache
+def field_labels() -> dict[str, str]:
+    """{criterion: its label}, for the error summary."""
+    return {
+        name: str(field.label) if field.label else name.replace("_", " ").capitalize()
+        for name, field in search_form_class().base_fields.items()
+    }
+
+
 def search_form(data=None) -> FindForm:
     """The results page's form on its own. The page needs its validation, not the
     FilterSet's queryset (the listing index answers), and a FilterSet copies every filter."""
     return search_form_class()(data)
+
+
+TYPED_FIELDS = ("q", "near", "lat", "lng", "max_fee", "min_years")
+
+
+def typed_values(form: FindForm) -> dict[str, str]:
+    """What the person typed in each text field, to show back as they typed it (valid
+    or not); "" for an empty field and on a form not yet sent."""
+    if not form.is_bound:
+        return dict.fromkeys(TYPED_FIELDS, "")
+    return {name: form.data.get(name) or "" for name in TYPED_FIELDS}
 
 
 def criteria_of(form: FindForm) -> "Criteria":

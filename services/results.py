@@ -1,9 +1,11 @@
 """What a results page says about a search: the summary line, the chips, the ways to widen it."""
 
 import datetime
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from urllib.parse import urlencode
 
 from django.http import QueryDict
 
@@ -106,14 +108,15 @@ def chips(criteria: Criteria, query: QueryDict, place_label: str) -> list[Chip]:
 
 def without(query: QueryDict, *names: str, value: str | None = None) -> str:
     """The query string without these parameters (or without one value of a list), from page 1."""
-    remaining = query.copy()
-    remaining.pop("page", None)
-    for name in names:
-        if value is None:
-            remaining.pop(name, None)
-        else:
-            remaining.setlist(name, [v for v in remaining.getlist(name) if v != value])
-    return remaining.urlencode()
+    return urlencode(
+        [
+            (name, kept)
+            for name, values in query.lists()
+            if name != "page" and (name not in names or value is not None)
+            for kept in values
+            if name not in names or kept != value
+        ]
+    )
 
 
 def summary(count: int, criteria: Criteria, place_label: str) -> str:
@@ -255,27 +258,51 @@ def annotate_cards(providers: list[Provider], criteria: Criteria, today: datetim
         provider.card_types = ", ".join(name for _slug, name in card.get("types", []))
         provider.card_approaches = ", ".join(card.get("approaches", [])[:3])
         provider.card_where = _where(card, getattr(provider, "distance_km", None))
-        provider.card_fees = card_fees(card)
-        meetings = []
-        for group in card.get("groups", []):
-            schedule = Service(
-                group_weekday=group["weekday"],
-                group_frequency=group["frequency"],
-                group_starts_on=datetime.date.fromisoformat(group["starts_on"])
-                if group["starts_on"]
-                else None,
-            )
-            meetings.append(
-                {
-                    "name": group["name"],
-                    "start": group["start"],
-                    "date": schedule.next_meeting(today),
-                }
-            )
+        provider.card_fees = _fees_line(
+            *(card.get(key) for key in ("fee_min", "fee_max", "currency", "only_free")),
+            *(card.get(key) for key in ("free", "sliding_scale", "insurance")),
+        )
+        meetings = [
+            {
+                "name": group["name"],
+                "start": group["start"],
+                "date": _next_meeting(
+                    group["weekday"], group["frequency"], group["starts_on"], today
+                ),
+            }
+            for group in card.get("groups", [])
+        ]
         provider.next_meetings = sorted(meetings, key=lambda m: m["date"])
         provider.verified_licence = any(
             c["kind"] == "licence" and c["verified"] for c in card.get("credentials", [])
         )
+
+
+# Cards share their fees and schedules: each line is worked out once.
+
+
+@functools.lru_cache(maxsize=4096)
+def _fees_line(fee_min, fee_max, currency, only_free, free, sliding_scale, insurance) -> str:
+    card = {
+        "fee_min": fee_min,
+        "fee_max": fee_max,
+        "currency": currency or "GBP",
+        "only_free": only_free,
+        "free": free,
+        "sliding_scale": sliding_scale,
+        "insurance": insurance,
+    }
+    return card_fees(card)
+
+
+@functools.lru_cache(maxsize=4096)
+def _next_meeting(weekday: int, frequency: str, starts_on: str | None, today: datetime.date):
+    schedule = Service(
+        group_weekday=weekday,
+        group_frequency=frequency,
+        group_starts_on=datetime.date.fromisoformat(starts_on) if starts_on else None,
+    )
+    return schedule.next_meeting(today)
 
 
 def _where(card: dict, distance_km: float | None) -> str:
@@ -300,7 +327,7 @@ def filter_groups(form: FindForm, counts: dict[str, dict[str, int]]) -> list[Fil
         field = form.fields[name]
         selected = set(chosen.getlist(name)) if hasattr(chosen, "getlist") else set()
         group = FilterGroup(name=name, legend=str(field.label))
-        for value, label in field.choices:
+        for value, label in FORMATS if name == "format" else taxonomy_options(name):
             group.options.append(
                 Option(
                     value=value,

@@ -3,14 +3,18 @@
 Sets of providers are boolean masks over the index's providers, and sets of services
 masks over its services, which the index holds grouped by provider. Several service
 criteria must hold for one and the same service, as in Criteria.providers (the SQL
-reference). Two ways to work, chosen per search:
+reference). The work is kept to the providers that can match:
 
-- Broad (no place or words, or many matches): each option's providers are also held as
-  packed bits, so counting the providers of every option of a filter among the eligible
-  ones is an AND and a popcount over a 64th of the words.
-- Narrow (the place or words leave at most NARROW_SHARE of the listings): only those
-  providers and their services are looked at, so the work grows with the matches, not
-  with the directory: a search near Truro costs the same at a million listings.
+- A search whose place or words leave few providers (at most NARROW_SHARE of the
+  listings) looks at those providers and their services one by one, so its cost grows
+  with the matches, not with the directory: a search near Truro costs the same at a
+  million listings.
+- Otherwise each service criterion first narrows the providers by what the index
+  holds per provider ("has a service with this option"): necessary, and exact for the
+  providers with one service. Only the few that are left have their services checked
+  together; if many are left, every service is.
+- Counting the providers of every option of a filter among many is an AND and a
+  popcount over packed bits, a 64th of the words.
 """
 
 import numpy as np
@@ -23,12 +27,11 @@ from services.facet_index import (
     SERVICE_LIST_FILTERS,
     FacetIndex,
     Options,
-    ServiceOptions,
     owners_of,
     pack,
 )
 
-# At most this share of the listings in scope: the narrow way.
+# At most this share of the listings: looked at one by one.
 NARROW_SHARE = 1 / 16
 
 SERVICE_CRITERIA = (*SERVICE_LIST_FILTERS, *SERVICE_FLAGS, "max_fee")
@@ -81,7 +84,9 @@ class Selection:
         self.service_criteria = [name for name in SERVICE_CRITERIA if name in data]
         self._narrows: dict[int, Narrow | None] = {}
         self._service_groups: dict[tuple, np.ndarray] = {}
-        self._matching_service: list[np.ndarray | None] = []
+        self._offering: dict[str, np.ndarray] = {}
+        self._matching: list[np.ndarray] = []
+        self._meeting: dict[tuple, tuple] = {}
 
     # Results
 
@@ -90,7 +95,7 @@ class Selection:
         narrow = self._narrow(self.scope)
         if narrow is not None:
             return narrow.providers[self._eligible_narrow(narrow, None)]
-        mask = _all_of([self.scope, self._providers_except(None), self._with_matching_service()])
+        mask = _all_of([self._providers_except(None), self._with_matching_service()])
         return np.arange(self.index.providers) if mask is None else np.flatnonzero(mask)
 
     def count(self) -> int:
@@ -124,15 +129,11 @@ class Selection:
         """
         result = {}
         for name in (*SERVICE_LIST_FILTERS, *SERVICE_FLAGS):
-            options = self.index.service_options[name]
-            result[name] = dict(
-                zip(options.names, self._service_counts(name).tolist(), strict=True)
-            )
+            names = self.index.service_options[name].names
+            result[name] = dict(zip(names, self._service_counts(name).tolist(), strict=True))
         for name in (*PROVIDER_LIST_FILTERS, *PROVIDER_FLAGS):
-            options = self.index.provider_options[name]
-            result[name] = dict(
-                zip(options.names, self._provider_counts(name).tolist(), strict=True)
-            )
+            names = self.index.provider_options[name].names
+            result[name] = dict(zip(names, self._provider_counts(name).tolist(), strict=True))
         return result
 
     def _service_counts(self, name: str) -> np.ndarray:
@@ -143,30 +144,59 @@ class Selection:
         counts = self._count_service_options(name, self.strict)
         online = self.index.service_options[name].position.get("online")
         if online is not None and self.online is not self.strict:
-            counts[online] = self._count_service_options(name, self.online)[online]
+            counts[online] = self._count_service_options(name, self.online, only="online")[online]
         return counts
 
-    def _count_service_options(self, name: str, scope) -> np.ndarray:
+    def _count_service_options(self, name: str, scope, only: str | None = None) -> np.ndarray:
         """For each option of a service filter: the providers in scope that meet every
         other criterion with a service that has the option and meets the other service
-        criteria."""
-        options: ServiceOptions = self.index.service_options[name]
-        narrow = self._narrow(scope)
-        others = self._services_except(name, narrow)
-        if narrow is not None:
-            services = self._eligible_narrow(narrow, None, services=False)[narrow.owner]
-            if others is not None:
-                services &= others
-            kept = np.flatnonzero(services)
-            return options.providers_per_option(narrow.services[kept], narrow.owner[kept])
-        eligible = _all_of([scope, self._providers_except(None)])
-        if others is None:
+        criteria. With `only`, just that option's count is right."""
+        others = tuple(other for other in self.service_criteria if other != name)
+        if not others and self._narrow(scope) is None:
             # No other service criterion: a provider counts if any service of theirs has
             # the option, which the index holds per provider.
-            return _popcounts(self.index.provider_service_options[name].bits, eligible)
-        services = others if eligible is None else others & eligible[self.index.service_owner]
-        kept = np.flatnonzero(services)
-        return options.providers_per_option(kept, self.index.service_owner[kept])
+            candidates = _all_of([scope, self._providers_except(None)])
+            return _popcounts(self.index.provider_service_options[name].bits, candidates)
+        services, starts = self._services_meeting(scope, others, (name, only) if only else None)
+        return self.index.service_options[name].providers_per_option(services, starts)
+
+    def _services_meeting(self, scope, others: tuple, option: tuple | None):
+        """The services that meet the `others` service criteria (and have the option
+        (filter, option) if given), of the providers in scope that meet every provider
+        criterion: their positions, ascending, and where each provider's run of them
+        starts. Filters whose own criterion is not chosen all ask for the same ones."""
+        key = (id(scope), others, option)
+        if key in self._meeting:
+            return self._meeting[key][0]
+        narrow = self._narrow(scope)
+        if narrow is None:
+            candidates = _all_of(
+                [scope, self._providers_except(None)]
+                + [self._offering_providers(other) for other in others]
+                + ([self._offering_providers(option[0], [option[1]])] if option else [])
+            )
+            narrow = self._narrow(candidates)
+            if narrow is None:
+                # Many candidates: every service of theirs is checked.
+                kept = np.flatnonzero(
+                    _all_of(
+                        [candidates[self.index.service_owner]]
+                        + [self._service_group(other, None) for other in others]
+                    )
+                )
+                owners = self.index.service_owner[kept]
+                self._meeting[key] = ((kept, _run_starts(owners)), scope)
+                return self._meeting[key][0]
+            # The candidates meet every provider criterion already.
+            services = _all_of(self._service_group(other, narrow) for other in others)
+        else:
+            services = self._eligible_narrow(narrow, None, services=False)[narrow.owner]
+            for other in others:
+                services &= self._service_group(other, narrow)
+        kept = np.arange(len(narrow.services)) if services is None else np.flatnonzero(services)
+        result = (narrow.services[kept], _run_starts(narrow.owner[kept]))
+        self._meeting[key] = (result, scope)  # the scope is kept, so its id is not reused
+        return result
 
     def _provider_counts(self, name: str) -> np.ndarray:
         options: Options = self.index.provider_options[name]
@@ -174,33 +204,41 @@ class Selection:
         if narrow is not None:
             eligible = narrow.providers[self._eligible_narrow(narrow, name)]
             return options.matrix[:, eligible].sum(axis=1)
-        eligible = _all_of(
-            [self.scope, self._providers_except(name), self._with_matching_service()]
-        )
+        eligible = _all_of([self._providers_except(name), self._with_matching_service()])
         return _popcounts(options.bits, eligible)
 
     # The parts
 
-    def _narrow(self, scope) -> Narrow | None:
-        """The providers in scope, when they are few enough to look at one by one."""
-        if scope is None:
+    def _narrow(self, providers) -> Narrow | None:
+        """These providers (a mask), one by one, when they are few enough."""
+        if providers is None:
             return None
-        key = id(scope)
+        key = id(providers)
         if key not in self._narrows:
-            in_scope = np.flatnonzero(scope)
-            few = len(in_scope) <= NARROW_SHARE * self.index.providers
-            self._narrows[key] = Narrow(self.index, in_scope) if few else None
-        return self._narrows[key]
+            positions = np.flatnonzero(providers)
+            few = len(positions) <= NARROW_SHARE * self.index.providers
+            # The mask is kept with it, so that its id is not reused while cached.
+            self._narrows[key] = (Narrow(self.index, positions) if few else None, providers)
+        return self._narrows[key][0]
 
     def _providers_except(self, name: str | None) -> np.ndarray | None:
         return _all_of(group for other, group in self.provider_groups.items() if other != name)
 
-    def _services_except(self, name: str | None, narrow: Narrow | None = None):
-        """The services (all, or the narrow ones) that meet every service criterion but
-        `name`'s; None when there is no such criterion."""
-        return _all_of(
-            self._service_group(other, narrow) for other in self.service_criteria if other != name
-        )
+    def _offering_providers(self, name: str, chosen=None) -> np.ndarray:
+        """The providers with a service that meets this service criterion (or has one of
+        the `chosen` options): necessary for a match, and exact for those with one service."""
+        key = name if chosen is None else (name, *chosen)
+        if key not in self._offering:
+            index, value = self.index, self.data.get(name)
+            if name == "max_fee":
+                with np.errstate(invalid="ignore"):
+                    found = index.lowest_fee <= float(value)
+            else:
+                if chosen is None:
+                    chosen = ["1"] if name in SERVICE_FLAGS else value
+                found = _any_of(index.provider_service_options[name], chosen, index.providers)
+            self._offering[key] = found
+        return self._offering[key]
 
     def _service_group(self, name: str, narrow: Narrow | None) -> np.ndarray:
         key = (name, id(narrow))
@@ -210,14 +248,29 @@ class Selection:
         return self._service_groups[key]
 
     def _with_matching_service(self) -> np.ndarray | None:
-        """The providers with a service that meets every service criterion (None: no such
-        criterion)."""
-        if not self._matching_service:
-            services = self._services_except(None)
-            self._matching_service.append(
-                None if services is None else owners_of(self.index, services)
-            )
-        return self._matching_service[0]
+        """The providers in scope with a service that meets every service criterion (None:
+        every provider, when there is neither a scope nor such a criterion)."""
+        if self._matching:
+            return self._matching[0]
+        candidates = _all_of(
+            [self.scope] + [self._offering_providers(name) for name in self.service_criteria]
+        )
+        if len(self.service_criteria) > 1:
+            # Several criteria: they must hold for one and the same service.
+            narrow = self._narrow(candidates)
+            if narrow is None:
+                services = _all_of(
+                    self._service_group(name, None) for name in self.service_criteria
+                )
+                candidates &= owners_of(self.index, services)
+            else:
+                services = _all_of(
+                    self._service_group(name, narrow) for name in self.service_criteria
+                )
+                candidates = np.zeros(self.index.providers, dtype=bool)
+                candidates[narrow.providers[narrow.owners_of(services)]] = True
+        self._matching.append(candidates)
+        return candidates
 
     def _eligible_narrow(self, narrow: Narrow, name: str | None, *, services=True) -> np.ndarray:
         """bool over narrow.providers: every provider criterion but `name`'s and, with
@@ -226,8 +279,10 @@ class Selection:
         for other, group in self.provider_groups.items():
             if other != name:
                 keep &= group[narrow.providers]
-        matching = self._services_except(None, narrow) if services else None
-        if matching is not None:
+        if services and self.service_criteria:
+            matching = _all_of(
+                self._service_group(other, narrow) for other in self.service_criteria
+            )
             keep &= narrow.owners_of(matching)
         return keep
 
@@ -245,6 +300,13 @@ def _all_of(masks) -> np.ndarray | None:
     return result
 
 
+def _run_starts(owners: np.ndarray) -> np.ndarray:
+    """Where each run of equal owners starts (they come in order)."""
+    if not owners.size:
+        return owners
+    return np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+
+
 def _popcounts(bits: np.ndarray, eligible: np.ndarray | None) -> np.ndarray:
     """For each row of packed provider bits: how many of them are eligible."""
     if eligible is not None:
@@ -252,27 +314,13 @@ def _popcounts(bits: np.ndarray, eligible: np.ndarray | None) -> np.ndarray:
     return np.bitwise_count(bits).sum(axis=-1, dtype=np.int64)
 
 
-def _providers_per_option(matrix: np.ndarray, owners: np.ndarray) -> np.ndarray:
-    """For each row of bool[options, services]: how many different providers have one.
-
-    `owners` (each service's provider) is in order, as every subset of the index's
-    services is, so each provider's services are neighbours.
-    """
-    if not owners.size:
-        return np.zeros(matrix.shape[0], dtype=np.int64)
-    starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
-    return np.logical_or.reduceat(matrix, starts, axis=1).sum(axis=1, dtype=np.int64)
-
-
 def _service_group(index: FacetIndex, name: str, value, at=None) -> np.ndarray:
     """bool over the services (all, or those at the positions `at`) that meet a criterion."""
     if name == "max_fee":
-        limit = float(value)
-        free, low, high = index.is_free, index.fee_min, index.fee_max
-        if at is not None:
-            free, low, high = free[at], low[at], high[at]
+        # Free, or the lowest fee stated (either end of the range) within the limit.
+        fees = index.sort_fee if at is None else index.sort_fee[at]
         with np.errstate(invalid="ignore"):
-            return free | (low <= limit) | (np.isnan(low) & (high <= limit))
+            return fees <= float(value)
     return index.service_options[name].any_of(["1"] if name in SERVICE_FLAGS else value, at)
 
 

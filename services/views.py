@@ -5,7 +5,9 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template import engines
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from services import facet_index, matching, results
 from services.facets import facet_counts
@@ -14,7 +16,9 @@ from services.filters import (
     RADIUS_DEFAULT_KM,
     SORTS,
     criteria_of,
+    field_labels,
     search_form,
+    typed_values,
 )
 from services.models import Concern, Location, Provider, Service, SupportType
 from services.profiles import Profile, profile_load
@@ -84,6 +88,8 @@ def find(request):
     counts = facet_counts(criteria, base, index=index, found=found)
     context = {
         "form": form,
+        "typed": typed_values(form),
+        "field_labels": field_labels(),
         "radius_choices": sorted({*RADIUS_CHOICES, criteria.radius_km}),
         "radius": criteria.radius_km,
         "page": page,
@@ -93,7 +99,7 @@ def find(request):
         "sorts": [(value, label) for value, label in SORTS if _sort_applies(value, criteria)],
         "summary": results.summary(paginator.count, criteria, place_label),
         "chips": results.chips(criteria, query, place_label),
-        "filter_groups": results.filter_groups(form, counts),
+        "groups": results.filter_groups(form, counts),
         "flag_options": results.flag_options(form, counts),
         "place_choices": form.place_choices,
         "corrected_from": corrected_from,
@@ -102,6 +108,8 @@ def find(request):
         if paginator.count == 0
         else [],
     }
+    body = engines["jinja2"].get_template("services/find_body.html")
+    context["body"] = mark_safe(body.render(context, request))
     bad_input = bool(form.errors or page_error)
     return render(request, "services/find.html", context, status=400 if bad_input else 200)
 

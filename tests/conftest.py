@@ -503,7 +503,9 @@ def html_form():
 def _test_settings(settings, tmp_path_factory):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.FACET_INDEX_MIN_AGE = 0
-    # Tests look right after a change: the index follows it in the same request.
+    # Tests look right after a change: every page asks whether the listings changed,
+    # and the index follows them in the same request.
+    settings.FACET_INDEX_CHECK_SECONDS = 0
     settings.FACET_INDEX_REBUILD_IN_BACKGROUND = False
     # WhiteNoise warns on every client when `collectstatic` has not been run.
     settings.STATIC_ROOT = tmp_path_factory.getbasetemp() / "staticfiles"

@@ -29,6 +29,19 @@ def test_a_change_is_picked_up_in_the_background(make_listing, settings):
     assert Provider.objects.published().count() == 2
 
 
+def test_whether_the_listings_changed_is_asked_once_a_check_interval(
+    make_listing, settings, django_assert_num_queries
+):
+    settings.FACET_INDEX_CHECK_SECONDS = 60
+    make_listing("First")
+    assert published() == 1
+    make_listing("Second")
+    with django_assert_num_queries(0):
+        assert published() == 1  # not asked again yet
+    settings.FACET_INDEX_CHECK_SECONDS = 0
+    assert published() == 2
+
+
 def test_without_background_rebuilds_the_request_waits_for_the_new_index(make_listing):
     make_listing("First")
     assert published() == 1
@@ -53,7 +66,18 @@ def test_service_options_as_bits_agree_with_the_booleans_beyond_64_options():
 
     owners = np.sort(rng.integers(0, 120, 500))  # services grouped by provider
     services = np.sort(rng.choice(500, 300, replace=False))
-    counted = options.providers_per_option(services, owners[services])
+    theirs = owners[services]
+    starts = np.flatnonzero(np.r_[True, theirs[1:] != theirs[:-1]])
+    counted = options.providers_per_option(services, starts)
     for row in range(70):
         having = {owners[s] for s in services if matrix[row, s]}
         assert counted[row] == len(having), row
+
+
+@pytest.mark.parametrize("values", [50, 5000])  # both ways of counting bits
+def test_bit_counts(values):
+    rng = np.random.default_rng(values)
+    numbers = rng.integers(0, 2**63, values, dtype=np.uint64)
+    expected = [sum(int(n) >> bit & 1 for n in numbers) for bit in range(64)]
+    assert facet_index._bit_counts(numbers, 64).tolist() == expected
+    assert facet_index._bit_counts(numbers, 13).tolist() == expected[:13]

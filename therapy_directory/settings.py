@@ -99,6 +99,14 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # The results page's body (services/templating.py says why); Django templates
+        # frame it, and render every other page.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "services.templating.environment"},
+    },
 ]
 
 # SQLite in the project folder unless DATABASE_URL names another database.
@@ -145,7 +153,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "services.staticfiles.StaticFilesStorage"
         )
     },
 }
@@ -162,6 +170,8 @@ CRISIS_LINE = {
 # rebuilt at most this often after listings change, in a background thread while the
 # pages are answered from the previous one.
 FACET_INDEX_MIN_AGE = int(os.environ.get("DJANGO_FACET_INDEX_MIN_AGE", "30"))
+# Whether the listings changed is asked of the database at most this often (seconds).
+FACET_INDEX_CHECK_SECONDS = float(os.environ.get("DJANGO_FACET_INDEX_CHECK_SECONDS", "1"))
 FACET_INDEX_REBUILD_IN_BACKGROUND = True
 SITE_NAME = os.environ.get("DJANGO_SITE_NAME", "Find Therapeutic Support")
 # The country the listings are in: its places win when a name is ambiguous

@@ -4,10 +4,12 @@ import json
 from decimal import Decimal
 
 from django import template
+from django.template import engines
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from services import cards
+from services.filters import typed_values
 
 register = template.Library()
 
@@ -60,6 +62,23 @@ def card_fees(card: dict) -> str:
     if card.get("insurance"):
         parts.append("insurance")
     return " · ".join(parts) if parts else "Fees not stated"
+
+
+@register.simple_tag(takes_context=True)
+def search_bar(context) -> str:
+    """The what + where fields, from the Jinja2 partial the results page uses too."""
+    partial = engines["jinja2"].get_template("services/_search_bar.html")
+    form = context["form"]
+    return mark_safe(
+        partial.render(
+            {
+                "form": form,
+                "typed": typed_values(form),
+                "radius_choices": context["radius_choices"],
+                "radius": context["radius"],
+            }
+        )
+    )
 
 
 @register.simple_tag
