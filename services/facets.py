@@ -32,7 +32,9 @@ def facet_counts(
     """
     index = index or facet_index.current_index()
     found = found or matching.narrowing(index, criteria, base)
-    selection = Selection(index, criteria.data, found.strict(), found.online(index))
+    selection = Selection(
+        index, criteria.data, found.strict(), found.online(index), found.strict_positions()
+    )
     counts = selection.counts()
     # Options with no results are left out, as a GROUP BY would leave them.
     return {

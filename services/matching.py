@@ -29,10 +29,27 @@ class Narrowing:
     words: np.ndarray | None = None  # bool[P]
     rank: np.ndarray | None = None  # float[P]
     near: np.ndarray | None = None  # bool[P]: a place of theirs is within the radius
-    distance: np.ndarray | None = None  # float[P], km to their nearest place within it
+    # Those near, ascending, and the km to the nearest of their places within it: a
+    # few thousand, kept as they are rather than spread over every listing.
+    near_positions: np.ndarray | None = None
+    near_km: np.ndarray | None = None
 
     def strict(self) -> np.ndarray | None:
         return _both(self.words, self.near)
+
+    def strict_positions(self) -> np.ndarray | None:
+        """The providers of strict(), when they are known without a pass over all."""
+        return self.near_positions if self.words is None else None
+
+    def distance_of(self, positions: np.ndarray) -> np.ndarray | None:
+        """float[len(positions)]: km to each one's nearest place within the radius (nan:
+        none, as for online support away from the place); None without a place."""
+        if self.near_positions is None:
+            return None
+        if not len(self.near_km):
+            return np.full(len(positions), np.nan)
+        at = np.searchsorted(self.near_positions, positions).clip(0, len(self.near_km) - 1)
+        return np.where(self.near_positions[at] == positions, self.near_km[at], np.nan)
 
     def online(self, index: facet_index.FacetIndex) -> np.ndarray | None:
         """As strict(), with every provider that works online counting as near."""
@@ -56,7 +73,9 @@ def narrowing(
         else:
             found.words, found.rank = word_matches(index, base, criteria.data["q"])
     if criteria.place:
-        found.near, found.distance = places_near(index, criteria.place, criteria.radius_km)
+        found.near_positions, found.near_km = places_near(index, criteria.place, criteria.radius_km)
+        found.near = np.zeros(index.providers, dtype=bool)
+        found.near[found.near_positions] = True
     return found
 
 
@@ -82,7 +101,8 @@ def word_matches(
 def places_near(
     index: facet_index.FacetIndex, place: geo.Place, radius_km: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Providers with a place within radius_km, and the distance to their nearest one."""
+    """Providers with a place within radius_km (positions, ascending), and the distance
+    to the nearest of their places."""
     min_lat, max_lat, min_lng, max_lng = geo.bounding_box(
         place.latitude, place.longitude, radius_km
     )
@@ -99,9 +119,12 @@ def places_near(
         longitudes[in_box],
     )
     within = km <= float(radius_km)
-    distance = np.full(index.providers, np.nan)
-    np.fmin.at(distance, owners[within], km[within])  # fmin: nan means "none yet"
-    return ~np.isnan(distance), distance
+    owners, km = owners[within], km[within]
+    # Each provider once, at their nearest place.
+    nearest_first = np.lexsort((km, owners))
+    owners, km = owners[nearest_first], km[nearest_first]
+    first = np.r_[True, owners[1:] != owners[:-1]] if owners.size else np.zeros(0, dtype=bool)
+    return owners[first], km[first]
 
 
 @dataclass
@@ -147,7 +170,9 @@ def ordered(index: facet_index.FacetIndex, criteria: Criteria, found: Narrowing)
 
     Each order ends with the name and then the id, as Criteria.ordering() does.
     """
-    selection = Selection(index, criteria.data, found.strict(), found.online(index))
+    selection = Selection(
+        index, criteria.data, found.strict(), found.online(index), found.strict_positions()
+    )
     positions = selection.positions()
     sort = criteria.sort()
     if sort in ("name", "experience"):
@@ -162,7 +187,7 @@ def ordered(index: facet_index.FacetIndex, criteria: Criteria, found: Narrowing)
     then_by_name = index.name_rank[positions]
     if sort == "distance":
         # Places within a radius are few: a full sort. Unknown (nan) comes last.
-        return Ordered(positions[np.lexsort((then_by_name, found.distance[positions]))])
+        return Ordered(positions[np.lexsort((then_by_name, found.distance_of(positions)))])
     if sort == "relevance":
         # Ranks to a millionth, best first; the name rank below them makes each key unique.
         first = -np.round(found.rank[positions] * 1e6).astype(np.int64)
@@ -181,7 +206,9 @@ def results(index: facet_index.FacetIndex, criteria: Criteria, base: QuerySet) -
 
 
 def count(index: facet_index.FacetIndex, criteria: Criteria, found: Narrowing) -> int:
-    return Selection(index, criteria.data, found.strict(), found.online(index)).count()
+    return Selection(
+        index, criteria.data, found.strict(), found.online(index), found.strict_positions()
+    ).count()
 
 
 class ResultList:
@@ -204,13 +231,15 @@ class ResultList:
         positions = np.asarray(self.positions[page])
         ids = self.index.provider_ids[positions].tolist()
         rows = card_rows(ids)
+        distances = self.found.distance_of(positions)
+        ranks = None if self.found.rank is None else self.found.rank[positions]
         listed = []
-        for position, pk in zip(positions.tolist(), ids, strict=True):
+        for at, pk in enumerate(ids):
             row = rows.get(pk)
             if row is None:
                 continue  # unpublished since the index was built
-            row.distance_km = _value(self.found.distance, position)
-            row.rank = _value(self.found.rank, position)
+            row.distance_km = _value(distances, at)
+            row.rank = _value(ranks, at)
             listed.append(row)
         return listed
 

@@ -69,12 +69,15 @@ class Selection:
 
     `data` holds the valid criteria. `strict` and `online` mark the providers that match
     the search words and the place, without and with online support counting as near
-    (None: every provider).
+    (None: every provider); `strict_positions`, if known, are strict's providers.
     """
 
-    def __init__(self, index: FacetIndex, data: dict, strict=None, online=None):
+    def __init__(
+        self, index: FacetIndex, data: dict, strict=None, online=None, strict_positions=None
+    ):
         self.index, self.data = index, data
         self.strict, self.online = strict, online
+        self.strict_positions = strict_positions
         self.scope = online if "online" in data.get("format", []) else strict
         self.provider_groups = {
             name: _provider_group(index, name, data[name])
@@ -215,7 +218,8 @@ class Selection:
             return None
         key = id(providers)
         if key not in self._narrows:
-            positions = np.flatnonzero(providers)
+            known = providers is self.strict and self.strict_positions is not None
+            positions = self.strict_positions if known else np.flatnonzero(providers)
             few = len(positions) <= NARROW_SHARE * self.index.providers
             # The mask is kept with it, so that its id is not reused while cached.
             self._narrows[key] = (Narrow(self.index, positions) if few else None, providers)

@@ -6,8 +6,10 @@ milliseconds at 100,000 listings. Here every lexeme of the published listings' s
 vectors maps to the providers whose vector holds it, with the most prominent weight it
 has there (A: name and kind of support ... D: statement), so a query is a few array
 operations. PostgreSQL still turns the person's words into a query (stemming, stop words,
-synonyms), so the words mean exactly what they mean to the database; a query with a
-phrase ("low mood") needs word positions, which are not kept, and goes to the database.
+synonyms), so the words mean exactly what they mean to the database. A phrase of two
+words ("low mood") is looked up the same way among each listing's pairs of neighbouring
+words (migration 0010); a longer phrase, or one with a word left out between ("cup of
+tea"), needs every word's positions, which are not kept, and goes to the database.
 """
 
 import re
@@ -36,6 +38,19 @@ POSTINGS_SQL = """
 """
 
 
+# Each listing's pairs of neighbouring words ('low mood'), as a generated column keeps them.
+PAIRS_SQL = """
+    SELECT u.lexeme, string_agg(int8send(p.id), ''::bytea ORDER BY p.id)
+      FROM services_provider p, unnest(p.phrase_pairs) u
+     WHERE p.status = %s
+     GROUP BY u.lexeme
+"""
+
+# The words of a pair are in the same dictionary as the words, joined by a space, which
+# no stemmed word holds.
+PAIR = " "
+
+
 @dataclass
 class Postings:
     positions: np.ndarray  # int32: the providers (positions in the listing index) with the word
@@ -57,6 +72,10 @@ def build(locate) -> dict[str, Postings]:
                 positions=positions[known].astype(np.int32),
                 codes=np.frombuffer(bytes(codes), np.uint8)[known],
             )
+        cursor.execute(PAIRS_SQL, [Provider.Status.PUBLISHED])
+        for pair, ids in cursor:
+            positions, known = locate(np.frombuffer(bytes(ids), dtype=">i8"))
+            words[pair] = Postings(positions=positions[known].astype(np.int32), codes=None)
     return words
 
 
@@ -101,8 +120,8 @@ def _tokens(text: str) -> list[str]:
             raise NeedsPositions(text)
         tokens.append(token.group(0))
     tokens = _without_compound_phrases(tokens)
-    if any(token.startswith("<") for token in tokens):
-        raise NeedsPositions(text)
+    if any(token.startswith("<") and token != "<->" for token in tokens):
+        raise NeedsPositions(text)  # words apart: 'cup' <2> 'tea'
     return tokens
 
 
@@ -130,7 +149,8 @@ def _without_compound_phrases(tokens: list[str]) -> list[str]:
 
 
 class _Parser:
-    """Precedence, lowest first: | then & then ! (phrases are refused in _tokens)."""
+    """Precedence, lowest first: | then & then ! then <-> (two neighbouring words; a
+    longer phrase needs positions)."""
 
     def __init__(self, tokens: list[str], words: dict[str, Postings], providers: int):
         self.tokens, self.words, self.providers, self.at = tokens, words, providers, 0
@@ -162,20 +182,50 @@ class _Parser:
 
     def _not(self):
         token = self._peek()
-        self.at += 1
         if token == "!":
+            self.at += 1
             mask, _score = self._not()
             return ~mask, np.zeros(self.providers)
+        return self._word()
+
+    def _phrase(self):
+        first = self._primary()
+        if self._peek() != "<->":
+            return first
+        self.at += 1
+        second = self._primary()
+        if self._peek() == "<->" or not (isinstance(first, str) and isinstance(second, str)):
+            raise NeedsPositions("a phrase of more than two words")
+        # Two neighbouring words: the listings with that pair, ranked by both words.
+        (mask, _), (_, first_score), (_, second_score) = (
+            self._lookup(first + PAIR + second),
+            self._lookup(first),
+            self._lookup(second),
+        )
+        return mask, np.where(mask, first_score + second_score, 0.0)
+
+    def _primary(self):
+        """A word (its text, looked up by the caller) or a bracketed (mask, score)."""
+        token = self._peek()
+        self.at += 1
         if token == "(":
             result = self._or()
             self.at += 1  # ")"
             return result
         if token is None or not token.startswith("'"):
             raise ValueError(f"Unexpected {token!r} in a tsquery")
+        return token[1:-1].replace("''", "'")
+
+    def _word(self):
+        found = self._phrase()
+        return self._lookup(found) if isinstance(found, str) else found
+
+    def _lookup(self, word: str):
         mask = np.zeros(self.providers, dtype=bool)
         score = np.zeros(self.providers)
-        postings = self.words.get(token[1:-1].replace("''", "'"))
+        postings = self.words.get(word)
         if postings is not None:
             mask[postings.positions] = True
-            score[postings.positions] = WEIGHT_OF_CODE[postings.codes]
+            if postings.codes is not None:
+                score[postings.positions] = WEIGHT_OF_CODE[postings.codes]
         return mask, score

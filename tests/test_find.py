@@ -26,8 +26,9 @@ FIND_QUERIES = 2
 PLACE_QUERIES = 1
 FIND_QUERIES_WITH_WORDS = FIND_QUERIES + 1  # which providers match the words
 # Building the in-memory listing index (services/facet_index.py), once per change.
-INDEX_BUILD_QUERIES = 9 + (connection.vendor == "postgresql")  # providers, services,
-# 3 service links, languages, licences, the name order, places (and the search words)
+INDEX_BUILD_QUERIES = 9 + 2 * (connection.vendor == "postgresql")  # providers, services,
+# 3 service links, languages, licences, the name order, places (and the search words
+# and their pairs)
 # The first request: every taxonomy's choices (one query) and the index build too.
 FIND_QUERIES_COLD = FIND_QUERIES + PLACE_QUERIES + 1 + INDEX_BUILD_QUERIES
 # The profile: provider, qualifications, locations, services, their terms, the provider's terms.

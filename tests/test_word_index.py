@@ -26,8 +26,12 @@ QUERIES = [
     "the and of",  # only stop words: nothing
     "-grief",  # only an exclusion: everyone without it
     "zzzz",
-    "o'brien",  # a phrase to PostgreSQL ('o' <-> 'brien'): the database answers
-    '"small practice"',  # a phrase
+    "o'brien",  # a phrase to PostgreSQL ('o' <-> 'brien')
+    '"small practice"',  # a phrase of two words: their pair
+    '"practice small"',  # the same words the other way round: not the phrase
+    '"grief works" or anxiety',
+    '-"small practice"',
+    '"small practice in town"',  # three words and one left out between: the database
 ]
 
 
@@ -54,13 +58,25 @@ def test_the_index_matches_what_the_database_matches(wordy, synonyms, q):
         assert len(expected) == 2  # the comparison is about something
 
 
-def test_a_phrase_goes_to_the_database(wordy, django_assert_num_queries):
+def test_a_two_word_phrase_is_answered_in_memory(wordy, django_assert_num_queries):
     index = facet_index.current_index()
-    with pytest.raises(word_index.NeedsPositions):
-        word_index.match(index.words, index.providers, tsqueries('"small practice"'))
-    # The results are still exact: "Quiet Room" has both words, but not as the phrase.
-    with django_assert_num_queries(2):  # the query text, then the database's own search
+    tsqueries("small")  # the synonyms are read
+    with django_assert_num_queries(1):  # the query text
         mask, _rank = matching.word_matches(index, Provider.objects.published(), '"small practice"')
+    # "Quiet Room" has both words, but not as the phrase.
+    names = Provider.objects.filter(pk__in=index.provider_ids[mask].tolist())
+    assert list(names.values_list("name", flat=True)) == ["Grief Works"]
+
+
+def test_a_longer_phrase_goes_to_the_database(wordy, django_assert_num_queries):
+    index = facet_index.current_index()
+    for phrase in ['"practice in town"', '"a small practice in town"']:
+        with pytest.raises(word_index.NeedsPositions):
+            word_index.match(index.words, index.providers, tsqueries(phrase))
+    with django_assert_num_queries(2):  # the query text, then the database's own search
+        mask, _rank = matching.word_matches(
+            index, Provider.objects.published(), '"small practice in town"'
+        )
     names = Provider.objects.filter(pk__in=index.provider_ids[mask].tolist())
     assert list(names.values_list("name", flat=True)) == ["Grief Works"]
 
