@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from services import facet_index, geo, word_index
 from services.filters import Criteria
 from services.models import Provider
-from services.search import parse, search_providers, tsqueries
+from services.search import parse, search_providers, tsqueries_remembered
 from services.selection import Selection
 
 
@@ -82,10 +82,11 @@ def narrowing(
 def word_matches(
     index: facet_index.FacetIndex, base: QuerySet, q: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Which providers the words match, and how well: one query."""
+    """Which providers the words match, and how well: one query (none when the same
+    words came lately)."""
     if index.words is not None and parse(q):
         try:
-            return word_index.match(index.words, index.providers, tsqueries(q))
+            return word_index.match(index.words, index.providers, tsqueries_remembered(q))
         except word_index.NeedsPositions:
             pass  # a phrase: the database answers
     rows = search_providers(base, q).queryset.order_by().values_list("pk", "rank")

@@ -8,7 +8,7 @@ from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimil
 from django.db import connection
 from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
 
-from services.memo import Memo
+from services.memo import KeyedMemo, Memo
 from services.models import SearchSynonym, SearchWord
 
 MAX_QUERY_LENGTH = 200
@@ -61,6 +61,7 @@ def synonyms() -> dict[str, str]:
 
 def forget_synonyms() -> None:
     _synonyms_kept.forget()
+    _tsqueries_kept.forget()
 
 
 def expand(q: str) -> str:
@@ -102,6 +103,16 @@ def tsqueries(q: str) -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {columns}", alternatives)
         return list(cursor.fetchone())
+
+
+# People search for the same words again and again: each is turned into a query once in a
+# while (and again when the synonyms change).
+_tsqueries_kept = KeyedMemo(lambda q: tsqueries(q), seconds=SYNONYMS_CACHE_SECONDS, size=4096)
+
+
+def tsqueries_remembered(q: str) -> list[str]:
+    """tsqueries(q), remembered in this process."""
+    return _tsqueries_kept.get(q)
 
 
 def _search_postgresql(queryset, alternatives: list[str]) -> SearchResult:

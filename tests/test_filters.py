@@ -619,13 +619,18 @@ def test_counts_ignore_the_filters_own_choice_but_not_the_others(varied):
 
 def test_facet_counts_take_a_fixed_few_queries(varied):
     """Counted in memory: the database is asked only whether listings changed and which
-    providers match the words (the places are in the index too)."""
+    providers match the words (the places are in the index too; on PostgreSQL the same
+    words are turned into a query once)."""
     facet_counts(filtered({}).criteria, Provider.objects.published())  # builds the index once
+    words_seen = set()
     for params in FACET_QUERIES:
         filterset = filtered(params)
         list(filterset.qs)  # the place lookup, the choices and the synonyms come first
         criteria, base = filterset.criteria, Provider.objects.published()
-        expected = 1 + bool(criteria.data.get("q"))
+        q = criteria.data.get("q")
+        remembered = q in words_seen and connection.vendor == "postgresql"
+        expected = 1 + bool(q and not remembered)
+        words_seen.add(q)
         with CaptureQueriesContext(connection) as queries:
             counts = facet_counts(criteria, base)
         assert len(queries.captured_queries) == expected, params
