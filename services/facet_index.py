@@ -70,57 +70,77 @@ class Options:
 BYTE_BITS = (np.arange(256)[:, None] >> np.arange(8) & 1).astype(np.int64)
 
 
-class ServiceOptions:
-    """One filter's options over services: each service's options as the bits of whole
-    numbers (bit j of words[j // 64] is option j), eight bytes a service for up to 64
-    options, where a row of booleans per option took one byte each."""
+class ServiceBits:
+    """Every service filter's options as the bits of a few whole numbers per service.
 
-    def __init__(self, names: list[str], matrix: np.ndarray):
-        """`matrix`: bool[options, services]."""
-        self.names = names
-        self.position = {name: row for row, name in enumerate(names)}
-        self.words = []
-        for first in range(0, max(len(names), 1), 64):
-            word = np.zeros(matrix.shape[1], dtype=np.uint64)
-            for bit, row in enumerate(matrix[first : first + 64]):
-                word |= row.astype(np.uint64) << np.uint64(bit)
-            self.words.append(word)
+    Each option has a bit of one word (uint64 per service): the 50-odd options of the
+    service filters take eight bytes a word, two or three words a service, where a
+    row of booleans per option took a byte each. Counting what every option would give
+    among a set of services then reads each word once for all the filters in it.
+    """
 
-    def any_of(self, chosen, at=None) -> np.ndarray:
-        """bool over the services (all, or those at the positions `at`) with any of these options."""
-        mask = None
-        for word, wanted in self._wanted(chosen):
-            values = word if at is None else word[at]
-            found = (values & wanted) != 0
-            mask = found if mask is None else mask | found
-        if mask is None:
-            return np.zeros(len(self.words[0]) if at is None else len(at), dtype=bool)
-        return mask
+    def __init__(self, filters: dict[str, tuple[list[str], np.ndarray]], services: int):
+        """`filters`: {filter: (option names, bool[options, services])}."""
+        self.names: dict[str, list[str]] = {}
+        self.bit_of: dict[str, dict[str, tuple[int, int]]] = {}  # option -> (word, bit)
+        self.words: list[np.ndarray] = []
+        free: list[int] = []  # bits left in each word
+        # The largest filters first, so that the small ones fill the gaps.
+        for name, (names, matrix) in sorted(filters.items(), key=lambda item: -len(item[1][0])):
+            self.names[name], self.bit_of[name] = names, {}
+            for first in range(0, len(names), 64):
+                chunk = names[first : first + 64]
+                number = next((n for n, left in enumerate(free) if left >= len(chunk)), None)
+                if number is None:
+                    number = len(self.words)
+                    self.words.append(np.zeros(services, dtype=np.uint64))
+                    free.append(64)
+                for offset, option in enumerate(chunk):
+                    bit = 64 - free[number] + offset
+                    self.bit_of[name][option] = (number, bit)
+                    self.words[number] |= matrix[first + offset].astype(np.uint64) << np.uint64(bit)
+                free[number] -= len(chunk)
+        self.used = [64 - left for left in free]  # bits taken in each word
 
-    def providers_per_option(self, services: np.ndarray, starts: np.ndarray) -> np.ndarray:
-        """For each option: how many providers have it in one of these services.
-
-        The services come grouped by provider, as every subset of the index's services
-        does; `starts` says where each provider's run of them starts. OR each run's
-        words together, then count each bit.
-        """
-        counts = np.zeros(len(self.names), dtype=np.int64)
-        if not services.size:
-            return counts
-        for number, word in enumerate(self.words):
-            theirs = np.bitwise_or.reduceat(word[services], starts)
-            first = 64 * number
-            bits = _bit_counts(theirs, min(64, len(self.names) - first))
-            counts[first : first + len(bits)] = bits
-        return counts
-
-    def _wanted(self, chosen) -> list[tuple[np.ndarray, np.uint64]]:
+    def any_of(self, name: str, chosen, at=None) -> np.ndarray:
+        """bool over the services (all, or those at the positions `at`) with any of these
+        options of the filter."""
         wanted: dict[int, int] = {}
         for option in chosen:
-            row = self.position.get(option)
-            if row is not None:
-                wanted[row // 64] = wanted.get(row // 64, 0) | 1 << row % 64
-        return [(self.words[number], np.uint64(bits)) for number, bits in wanted.items()]
+            if option in self.bit_of[name]:
+                number, bit = self.bit_of[name][option]
+                wanted[number] = wanted.get(number, 0) | 1 << bit
+        mask = None
+        for number, bits in wanted.items():
+            values = self.words[number] if at is None else self.words[number][at]
+            found = (values & np.uint64(bits)) != 0
+            mask = found if mask is None else mask | found
+        if mask is None:
+            size = len(self.words[0]) if self.words else 0
+            return np.zeros(size if at is None else len(at), dtype=bool)
+        return mask
+
+    def providers_per_bit(self, services: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        """int[words, 64]: for each bit, how many providers have it in one of these services.
+
+        The services come grouped by provider, as every subset of the index's services
+        does; `starts` says where each provider's run of them starts. Each run's words
+        are ORed together, then each bit counted.
+        """
+        counts = np.zeros((len(self.words), 64), dtype=np.int64)
+        if services.size:
+            for number, word in enumerate(self.words):
+                theirs = np.bitwise_or.reduceat(word[services], starts)
+                counts[number, : self.used[number]] = _bit_counts(theirs, self.used[number])
+        return counts
+
+    def option_counts(self, name: str, per_bit: np.ndarray) -> np.ndarray:
+        """The filter's options' counts, in order, from providers_per_bit()."""
+        places = [self.bit_of[name][option] for option in self.names[name]]
+        if not places:
+            return np.zeros(0, dtype=np.int64)
+        numbers, bits = zip(*places, strict=True)
+        return per_bit[list(numbers), list(bits)]
 
 
 def _bit_counts(values: np.ndarray, bits: int) -> np.ndarray:
@@ -130,11 +150,9 @@ def _bit_counts(values: np.ndarray, bits: int) -> np.ndarray:
         shifts = np.arange(bits, dtype=np.uint64)
         return ((values[:, None] >> shifts) & np.uint64(1)).sum(axis=0, dtype=np.int64)
     # Many: how often each value of each byte occurs, then the bits of those values.
-    counts = []
-    for shift in range(0, bits, 8):
-        low_byte = ((values >> np.uint64(shift)) & np.uint64(255)).astype(np.intp)
-        counts.append(np.bincount(low_byte, minlength=256) @ BYTE_BITS)
-    return np.concatenate(counts)[:bits] if counts else np.zeros(0, dtype=np.int64)
+    as_bytes = np.asarray(values, dtype="<u8").view(np.uint8).reshape(-1, 8)
+    per_value = [np.bincount(as_bytes[:, byte], minlength=256) for byte in range(-(-bits // 8))]
+    return (np.array(per_value) @ BYTE_BITS).ravel()[:bits]
 
 
 @dataclass
@@ -146,7 +164,7 @@ class FacetIndex:
     # Where each provider's services start (and the next one's): services of provider p
     # are service_start[p]:service_start[p + 1].
     service_start: np.ndarray | None = None
-    service_options: dict[str, ServiceOptions] = field(default_factory=dict)
+    service_bits: ServiceBits | None = None
     provider_options: dict[str, Options] = field(default_factory=dict)  # over providers
     # Over providers: the provider has a service with that option.
     provider_service_options: dict[str, Options] = field(default_factory=dict)
@@ -368,11 +386,14 @@ def build(version: tuple) -> FacetIndex:
     index.provider_options = {
         name: _stack(masks, index.providers) for name, masks in provider_masks.items()
     }
+    filters = {}
     for name, masks in service_masks.items():
         names = list(masks)
-        matrix = _matrix(masks, names, index.services)
-        index.service_options[name] = ServiceOptions(names, matrix)
-        index.provider_service_options[name] = _stack_rows(names, owners_of(index, matrix))
+        filters[name] = (names, _matrix(masks, names, index.services))
+        index.provider_service_options[name] = _stack_rows(
+            names, owners_of(index, filters[name][1])
+        )
+    index.service_bits = ServiceBits(filters, index.services)
     online = index.provider_service_options["format"].mask("online")
     index.online = np.zeros(index.providers, dtype=bool) if online is None else online
     _add_orders(index)
@@ -487,6 +508,10 @@ def pack(masks: np.ndarray) -> np.ndarray:
 def owners_of(index: FacetIndex, services: np.ndarray) -> np.ndarray:
     """bool[..., P]: the providers with at least one of these services (bool[..., S])."""
     mask = np.zeros((*services.shape[:-1], index.providers), dtype=bool)
-    if index.owner_starts.size:
+    if services.ndim == 1:
+        # The owners of the services chosen, marked: several times faster than an OR
+        # over each provider's services.
+        mask[index.service_owner[np.flatnonzero(services)]] = True
+    elif index.owner_starts.size:
         mask[..., index.owners] = np.logical_or.reduceat(services, index.owner_starts, axis=-1)
     return mask

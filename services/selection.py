@@ -132,7 +132,7 @@ class Selection:
         """
         result = {}
         for name in (*SERVICE_LIST_FILTERS, *SERVICE_FLAGS):
-            names = self.index.service_options[name].names
+            names = self.index.service_bits.names[name]
             result[name] = dict(zip(names, self._service_counts(name).tolist(), strict=True))
         for name in (*PROVIDER_LIST_FILTERS, *PROVIDER_FLAGS):
             names = self.index.provider_options[name].names
@@ -145,7 +145,8 @@ class Selection:
         # The formats count as their own filter is ignored: the strict scope. Choosing
         # "online" would also count online services away from the place.
         counts = self._count_service_options(name, self.strict)
-        online = self.index.service_options[name].position.get("online")
+        names = self.index.service_bits.names[name]
+        online = names.index("online") if "online" in names else None
         if online is not None and self.online is not self.strict:
             counts[online] = self._count_service_options(name, self.online, only="online")[online]
         return counts
@@ -160,8 +161,18 @@ class Selection:
             # the option, which the index holds per provider.
             candidates = _all_of([scope, self._providers_except(None)])
             return _popcounts(self.index.provider_service_options[name].bits, candidates)
-        services, starts = self._services_meeting(scope, others, (name, only) if only else None)
-        return self.index.service_options[name].providers_per_option(services, starts)
+        per_bit = self._providers_per_bit(scope, others, (name, only) if only else None)
+        return self.index.service_bits.option_counts(name, per_bit)
+
+    def _providers_per_bit(self, scope, others: tuple, option: tuple | None) -> np.ndarray:
+        """services.ServiceBits.providers_per_bit of _services_meeting(): the filters
+        whose own criterion is not chosen all count among the same services, once."""
+        key = ("per bit", id(scope), others, option)
+        if key not in self._meeting:
+            services, starts = self._services_meeting(scope, others, option)
+            per_bit = self.index.service_bits.providers_per_bit(services, starts)
+            self._meeting[key] = (per_bit, scope)
+        return self._meeting[key][0]
 
     def _services_meeting(self, scope, others: tuple, option: tuple | None):
         """The services that meet the `others` service criteria (and have the option
@@ -325,7 +336,7 @@ def _service_group(index: FacetIndex, name: str, value, at=None) -> np.ndarray:
         fees = index.sort_fee if at is None else index.sort_fee[at]
         with np.errstate(invalid="ignore"):
             return fees <= float(value)
-    return index.service_options[name].any_of(["1"] if name in SERVICE_FLAGS else value, at)
+    return index.service_bits.any_of(name, ["1"] if name in SERVICE_FLAGS else value, at)
 
 
 def _provider_group(index: FacetIndex, name: str, value) -> np.ndarray:

@@ -49,29 +49,37 @@ def test_without_background_rebuilds_the_request_waits_for_the_new_index(make_li
     assert published() == 2
 
 
-def test_service_options_as_bits_agree_with_the_booleans_beyond_64_options():
-    """A filter may have more than 64 options (staff add concerns): several words a service."""
+def test_service_bits_agree_with_the_booleans_beyond_64_options():
+    """Filters share words; one may have more than 64 options (staff add concerns)."""
     rng = np.random.default_rng(7)
-    names = [f"option-{n}" for n in range(70)]
-    matrix = rng.random((70, 500)) < 0.05
-    options = facet_index.ServiceOptions(names, matrix)
-    assert len(options.words) == 2
+    sizes = {"concern": 70, "approach": 20, "type": 5, "free": 1}
+    filters = {
+        name: ([f"{name}-{n}" for n in range(size)], rng.random((size, 500)) < 0.05)
+        for name, size in sizes.items()
+    }
+    bits = facet_index.ServiceBits(filters, 500)
+    assert len(bits.words) == 2  # 64 concerns; then 6 concerns, 20 approaches, 5 types, 1 flag
+    assert len({place for name in sizes for place in bits.bit_of[name].values()}) == 96
 
-    chosen = ["option-3", "option-64", "option-69", "not-an-option"]
+    names, matrix = filters["concern"]
+    chosen = ["concern-3", "concern-64", "concern-69", "not-an-option"]
     expected = matrix[[3, 64, 69]].any(axis=0)
-    assert (options.any_of(chosen) == expected).all()
+    assert (bits.any_of("concern", chosen) == expected).all()
     at = np.array([0, 7, 100, 499])
-    assert (options.any_of(chosen, at) == expected[at]).all()
-    assert not options.any_of(["not-an-option"]).any()
+    assert (bits.any_of("concern", chosen, at) == expected[at]).all()
+    assert not bits.any_of("concern", ["not-an-option"]).any()
+    assert len(bits.any_of("type", [], at)) == 4
 
     owners = np.sort(rng.integers(0, 120, 500))  # services grouped by provider
     services = np.sort(rng.choice(500, 300, replace=False))
     theirs = owners[services]
     starts = np.flatnonzero(np.r_[True, theirs[1:] != theirs[:-1]])
-    counted = options.providers_per_option(services, starts)
-    for row in range(70):
-        having = {owners[s] for s in services if matrix[row, s]}
-        assert counted[row] == len(having), row
+    per_bit = bits.providers_per_bit(services, starts)
+    for name, (names, matrix) in filters.items():
+        counted = bits.option_counts(name, per_bit)
+        for row in range(len(names)):
+            having = {owners[s] for s in services if matrix[row, s]}
+            assert counted[row] == len(having), (name, row)
 
 
 @pytest.mark.parametrize("values", [50, 5000])  # both ways of counting bits
