@@ -16,6 +16,7 @@ from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from services.hsds import objects, openapi, params, queries
@@ -55,8 +56,12 @@ def not_found(what: str) -> HttpResponse:
 
 
 def hsds_endpoint(view):
-    """GET/HEAD only; ETag and Last-Modified from the listings' version; bad parameters are a 400."""
+    """GET/HEAD only; ETag and Last-Modified from the listings' version; bad parameters are a 400.
 
+    Exempt from CSRF checks, which only guard writes: any other method is a plain 405.
+    """
+
+    @csrf_exempt
     @require_safe
     @wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -116,6 +121,7 @@ def index(request):
     )
 
 
+@csrf_exempt
 @require_safe
 def openapi_document(request):
     return JsonResponse(openapi.document(request.build_absolute_uri(reverse("hsds:index"))))
@@ -125,13 +131,7 @@ def openapi_document(request):
 def services(request):
     query = request.GET
     full, minimal = params.boolean(query, "full"), params.boolean(query, "minimal")
-    filtered = queries.services_filtered(
-        search=params.text(query, "search"),
-        term_id=params.an_id(query, "taxonomy_term_id"),
-        taxonomy_id=params.an_id(query, "taxonomy_id"),
-        organization_id=params.an_id(query, "organization_id"),
-        modified_after=params.moment(query, "modified_after"),
-    )
+    filtered = queries.services_filtered(**_listing_filters(query))
     if full:
         return _page(request, objects.with_full_service_data(filtered), _full_service)
     if minimal:
@@ -141,6 +141,16 @@ def services(request):
         filtered.select_related("support_type", "provider").prefetch_related("age_groups"),
         lambda s: objects.service_basic(s, s.provider),
     )
+
+
+def _listing_filters(query) -> dict:
+    return {
+        "search": params.text(query, "search"),
+        "term_id": params.an_id(query, "taxonomy_term_id"),
+        "taxonomy_id": params.an_id(query, "taxonomy_id"),
+        "organization_id": params.an_id(query, "organization_id"),
+        "modified_after": params.moment(query, "modified_after"),
+    }
 
 
 def _full_service(service: Service) -> dict:
@@ -215,14 +225,20 @@ def organization_detail(request, id):
 def service_at_locations(request):
     query = request.GET
     full = params.boolean(query, "full")
-    services = queries.services_filtered(
-        search=params.text(query, "search"),
-        term_id=params.an_id(query, "taxonomy_term_id"),
-        taxonomy_id=params.an_id(query, "taxonomy_id"),
-        organization_id=params.an_id(query, "organization_id"),
-        modified_after=params.moment(query, "modified_after"),
-    )
-    sals = queries.published_service_at_locations().filter(service__in=services.values("pk"))
+    filters = _listing_filters(query)
+    sals = queries.published_service_at_locations()
+    if any(value not in (None, "") for value in filters.values()):
+        sals = sals.filter(service__in=queries.services_filtered(**filters).values("pk"))
+    where = params.Proximity.from_query(query)
+    if where is not None and where.metres is None:
+        # A postcode alone: the services in its district.
+        sals = sals.filter(location__postcode__istartswith=f"{where.outward} ")
+    elif where is not None and where.latitude is None:
+        sals = sals.none()
+    elif where is not None:
+        sals = queries.near(
+            sals, latitude=where.latitude, longitude=where.longitude, metres=where.metres
+        )
     if full:
         return _page(request, _full_sal_queryset(sals), objects.service_at_location_full)
     return _page(

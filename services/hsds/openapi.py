@@ -69,6 +69,7 @@ def _array(name: str) -> dict:
     return {"type": "array", "items": _ref(name)}
 
 
+@cache
 def component_schemas() -> dict:
     schemas = {name: _clean(spec_file(name)) for name in object_names()}
     schemas.update(
@@ -117,6 +118,7 @@ def component_schemas() -> dict:
             "empty": {"type": "boolean"},
             "contents": {"type": "array"},
         },
+        "additionalProperties": False,
     }
     schemas["Problem"] = {
         "type": "object",
@@ -144,11 +146,11 @@ def component_schemas() -> dict:
 
 
 def _page_of(*item_schemas: dict) -> dict:
+    """The specification's Page envelope (closed, each field required) around these items."""
     items = item_schemas[0] if len(item_schemas) == 1 else {"anyOf": list(item_schemas)}
-    return {
-        "allOf": [_ref("Page")],
-        "properties": {"contents": {"type": "array", "items": items}},
-    }
+    page = copy.deepcopy(component_schemas()["Page"])
+    page["properties"]["contents"] = {"type": "array", "items": items}
+    return page
 
 
 def _query(name: str, description: str, schema: dict) -> dict:
@@ -162,8 +164,18 @@ def _query(name: str, description: str, schema: dict) -> dict:
 
 
 PARAMETERS = {
-    "search": _query("search", "Words to look for in the listings.", {"type": "string"}),
-    "page": _query("page", "Page number, from 1.", {"type": "integer", "minimum": 1}),
+    "search": _query(
+        "search",
+        "Words to look for in the listings (no control characters, at most 200).",
+        {
+            "type": "string",
+            "maxLength": 200,
+            "pattern": "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$",
+        },
+    ),
+    "page": _query(
+        "page", "Page number, from 1.", {"type": "integer", "minimum": 1, "maximum": 1_000_000_000}
+    ),
     "per_page": _query(
         "per_page",
         "Results a page, 1 to 500 (default 50).",
@@ -196,6 +208,16 @@ PARAMETERS = {
     "full": _query("full", "Fully nested objects.", {"type": "boolean"}),
     "full_service": _query(
         "full_service", "Organizations with fully nested services.", {"type": "boolean"}
+    ),
+    "postcode": _query(
+        "postcode",
+        "A UK postcode: services in its district, or with proximity within that distance of it.",
+        {"type": "string", "pattern": "^[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?([0-9][A-Za-z]{2})?$"},
+    ),
+    "proximity": _query(
+        "proximity",
+        "Metres from the postcode (1 to 1,000,000), measured to within about a kilometre; ignored without a postcode.",
+        {"type": "string", "pattern": "^[1-9][0-9]{0,5}$|^1000000$"},
     ),
     "top_only": _query(
         "top_only", "Only terms without a parent (all of them here).", {"type": "boolean"}
@@ -280,7 +302,7 @@ def _document_template() -> dict:
             "getPaginatedListOfServiceAtLocation",
             "A page of published services at their locations.",
             _page_of(_ref("service_at_location_list_item"), _ref("service_at_location_full")),
-            [*LISTING_FILTERS, "full", *PAGING],
+            [*LISTING_FILTERS, "full", *PAGING, "postcode", "proximity"],
         ),
         "/service_at_locations/{id}": _detail_path(
             "getServiceAtLocationWithNestedDataById",
@@ -320,7 +342,7 @@ def _document_template() -> dict:
             "license": {"name": "HSDS schemas: CC BY-SA 4.0", "identifier": "CC-BY-SA-4.0"},
         },
         "paths": paths,
-        "components": {"schemas": component_schemas()},
+        "components": {"schemas": copy.deepcopy(component_schemas())},
     }
 
 

@@ -11,7 +11,9 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 500
+MAX_PAGE = 1_000_000_000
 MAX_SEARCH_LENGTH = 200
+MAX_PROXIMITY_METRES = 1_000_000
 
 
 class BadParameter(Exception):
@@ -32,10 +34,10 @@ def _one(query, name: str) -> str | None:
 
 def whole_number(query, name: str, default: int, *, low: int, high: int | None = None) -> int:
     raw = _one(query, name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     text = raw.strip()
-    if not (text.isascii() and text.lstrip("+-").isdigit()) or len(text) > 12:
+    if not (text.isascii() and text.lstrip("+-").isdigit()) or len(text) > 20:
         raise BadParameter(name, f"{name} must be a whole number, not {raw[:40]!r}.")
     value = int(text)
     if value < low or (high is not None and value > high):
@@ -46,7 +48,7 @@ def whole_number(query, name: str, default: int, *, low: int, high: int | None =
 
 def boolean(query, name: str) -> bool:
     raw = _one(query, name)
-    if raw is None or raw == "":
+    if raw is None:
         return False
     value = raw.strip().lower()
     if value in ("true", "1"):
@@ -58,7 +60,7 @@ def boolean(query, name: str) -> bool:
 
 def an_id(query, name: str) -> uuid.UUID | None:
     raw = _one(query, name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
     try:
         return uuid.UUID(raw.strip())
@@ -78,9 +80,10 @@ def text(query, name: str) -> str:
 def moment(query, name: str) -> datetime.datetime | None:
     """An ISO 8601 date or date-time; a time without a zone is the directory's local time."""
     raw = _one(query, name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
-    value = raw.strip()
+    # RFC 3339 allows a lower-case "t" and "z", and a leap second, which Python does not.
+    value = raw.strip().upper().replace(":60", ":59")
     try:
         parsed = parse_datetime(value)
         if parsed is None:
@@ -89,18 +92,23 @@ def moment(query, name: str) -> datetime.datetime | None:
                 parsed = datetime.datetime.combine(day, datetime.time())
         if parsed is None:
             raise ValueError
-        if timezone.is_naive(parsed):
-            parsed = timezone.make_aware(parsed)
-        parsed.astimezone(datetime.UTC)  # out of range for the database?
-    except (ValueError, OverflowError):
+    except ValueError:
         raise BadParameter(
             name, f"{name} must be an ISO 8601 date or date-time, not {raw[:40]!r}."
         ) from None
-    return parsed
+    try:
+        if timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed)
+        return parsed.astimezone(datetime.UTC)
+    except OverflowError:
+        # Within a day of the calendar's ends: before everything, or after it.
+        edge = datetime.datetime.max if parsed.year > 1 else datetime.datetime.min
+        return edge.replace(tzinfo=datetime.UTC)
 
 
 def output_format(query) -> str:
-    value = (_one(query, "format") or "json").strip().lower()
+    raw = _one(query, "format")
+    value = "json" if raw is None else raw.strip().lower()
     if value != "json":
         raise BadParameter("format", "Only format=json is offered.")
     return value
@@ -114,7 +122,7 @@ class Paging:
     @classmethod
     def from_query(cls, query) -> "Paging":
         return cls(
-            page=whole_number(query, "page", 1, low=1),
+            page=whole_number(query, "page", 1, low=1, high=MAX_PAGE),
             per_page=whole_number(query, "per_page", DEFAULT_PER_PAGE, low=1, high=MAX_PER_PAGE),
         )
 
@@ -135,3 +143,36 @@ class Paging:
             "empty": not contents,
             "contents": contents,
         }
+
+
+@dataclass(frozen=True)
+class Proximity:
+    """postcode (and proximity, in metres): where a person is, for service_at_locations."""
+
+    outward: str
+    latitude: float | None = None
+    longitude: float | None = None
+    metres: int | None = None
+
+    @classmethod
+    def from_query(cls, query) -> "Proximity | None":
+        from services import geo
+
+        raw_postcode = text(query, "postcode")
+        raw_metres = _one(query, "proximity")
+        metres = whole_number(query, "proximity", 0, low=1, high=MAX_PROXIMITY_METRES)
+        if _one(query, "postcode") is None:
+            return None  # proximity alone measures from nowhere: the OpenAPI document says so
+        postcode = geo.POSTCODE.fullmatch("".join(raw_postcode.split()).upper())
+        if not postcode:
+            raise BadParameter("postcode", f"{raw_postcode[:40]!r} is not a postcode.")
+        if raw_metres is None:
+            return cls(outward=postcode[1])
+        # A postcode no listing is in has nothing near it that this directory knows of.
+        found = geo.resolve_place(raw_postcode).place
+        return cls(
+            postcode[1],
+            found.latitude if found else None,
+            found.longitude if found else None,
+            metres,
+        )

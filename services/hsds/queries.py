@@ -3,7 +3,9 @@
 import uuid
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Round
 
+from services.geo import bounding_box, distance_km
 from services.hsds import vocabulary as vocab
 from services.hsds.objects import linked_service_at_locations
 from services.models import Provider, Service
@@ -111,3 +113,27 @@ def services_filtered(
             services.filter(services_in_vocabulary(vocabulary)) if vocabulary else services.none()
         )
     return services
+
+
+def near(sals: QuerySet, *, latitude: float, longitude: float, metres: int) -> QuerySet:
+    """Services at locations within this distance of a point.
+
+    Measured from coordinates rounded to about a kilometre, so that repeated questions
+    cannot pin down a place whose provider shows only the town.
+    """
+    km = metres / 1000
+    min_lat, max_lat, min_lng, max_lng = bounding_box(latitude, longitude, km + 1)
+    return (
+        sals.filter(
+            location__latitude__gte=min_lat,
+            location__latitude__lte=max_lat,
+            location__longitude__gte=min_lng,
+            location__longitude__lte=max_lng,
+        )
+        .annotate(
+            shown_latitude=Round("location__latitude", 2),
+            shown_longitude=Round("location__longitude", 2),
+        )
+        .annotate(distance=distance_km(latitude, longitude, "shown_latitude", "shown_longitude"))
+        .filter(distance__lte=km)
+    )

@@ -9,7 +9,7 @@ app_name = "hsds"
 
 def detail(prefix: str, view, name: str):
     # Any id reaches the view, so an id that is not a UUID gets the API's JSON 404.
-    return re_path(rf"^{prefix}/(?P<id>.*)$", view, name=name)
+    return re_path(rf"^{prefix}/(?P<id>[\s\S]*)$", view, name=name)
 
 
 urlpatterns = [
