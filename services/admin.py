@@ -50,6 +50,8 @@ class TaxonomyAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         clear_taxonomy_cache()
+        # The HSDS API shows terms inside listings: its ETags must move.
+        ListingsVersion.bump()
         if change and "name" in form.changed_data:
             # Listings carry the term's name in their search text and cards.
             affected = _providers_using(obj)
@@ -57,6 +59,14 @@ class TaxonomyAdmin(admin.ModelAdmin):
             self.message_user(
                 request, f"Search text updated for {len(affected):,} listings.", messages.INFO
             )
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        ListingsVersion.bump()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        ListingsVersion.bump()
 
 
 def _providers_using(term) -> list[int]:
