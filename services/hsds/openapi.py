@@ -44,6 +44,21 @@ def _clean(schema: dict) -> dict:
     return cleaned
 
 
+def _opened(schema):
+    """The same schema with every object open to fields HSDS does not define."""
+    if isinstance(schema, dict):
+        return {k: _opened(v) for k, v in schema.items() if k != "additionalProperties"}
+    if isinstance(schema, list):
+        return [_opened(item) for item in schema]
+    return schema
+
+
+@cache
+def open_component_schemas() -> dict:
+    """For checking files to import: HSDS's types and required fields, extensions allowed."""
+    return _opened(component_schemas())
+
+
 def _scalars(name: str) -> dict:
     """An object's schema with only its own fields (what the list endpoints show)."""
     schema = _clean(spec_file(name))
