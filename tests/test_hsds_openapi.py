@@ -60,7 +60,21 @@ schema = schemathesis.openapi.from_wsgi("/api/hsds/openapi.json", get_wsgi_appli
 
 
 @pytest.fixture
-def published(make_listing, days_ago):
+def wsgi_keeps_the_test_connection():
+    """Django's WSGI handler closes the database connection after each request, which
+    would end the test's transaction on PostgreSQL; the test client does the same as this."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def published(make_listing, days_ago, wsgi_keeps_the_test_connection):
     """Listings for the generated requests to find: a full address, a town-only one, a group."""
     make_listing(
         "Generated Requests Practice",

@@ -263,9 +263,9 @@ def hsds_import(
                     f"there is no support type “{default_support_type}”",
                 )
                 raise Refused(report)
+        # A record that breaks the schema is left out of the trees; the others are still
+        # checked against the directory's rules, so that every problem is named at once.
         trees = _trees(paths, terms, report, progress)
-        if report.errors:
-            raise Refused(report)
         touched = _plan_and_write(
             trees, terms, report, draft=draft, default=default, progress=progress
         )

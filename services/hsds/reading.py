@@ -197,6 +197,7 @@ class ProviderPlan:
     communities: list | None = None
     qualifications: list[Qualification] | None = None
     locations: dict[str, LocationPlan] = field(default_factory=dict)
+    read_locations: set[str] = field(default_factory=set)
     services: list[ServicePlan] = field(default_factory=list)
 
 
@@ -626,8 +627,9 @@ class ListingReader:
 
     def _read_location(self, plan: ProviderPlan, data: dict, where: str, path: str) -> None:
         location_id = data["id"]
-        if location_id in plan.locations:
-            return
+        if location_id in plan.locations or location_id in plan.read_locations:
+            return  # read already: the same place under the organization and a service
+        plan.read_locations.add(location_id)
         addresses = [a for a in data.get("addresses", []) if a.get("city")]
         if not addresses:
             self.report.warn(
@@ -705,12 +707,6 @@ class ListingReader:
         features = self._features(self._attributes(data, where, path), "location")
         location.opens_evenings = "open-evenings" in features
         location.opens_weekends = "open-weekends" in features
-        for name in ("name", "town", "region", "postcode", "address_line1", "address_line2"):
-            limit = Location._meta.get_field(name).max_length
-            if len(getattr(location, name)) > limit:
-                self.report.error(
-                    where, path + LOCATION_FIELDS[name], f"is longer than {limit} characters"
-                )
         try:
             location.clean_fields(
                 exclude=["provider", "address_line1"] if partial else ["provider"]
@@ -788,9 +784,6 @@ class ListingReader:
             self._read_fees(service, data.get("cost_options", []), where, path)
         if "schedules" in data or existing is None:
             self._read_schedule(service, data.get("schedules", []), where, path)
-        for field_name in ("name",):
-            if len(getattr(service, field_name)) > 200:
-                self.report.error(where, f"{path}{field_name}", "is longer than 200 characters")
         try:
             service.clean_fields(exclude=["provider", "support_type"])
             service.clean()
@@ -939,23 +932,17 @@ class ListingReader:
 
     def _check_provider(self, plan: ProviderPlan) -> None:
         provider, where = plan.provider, plan.where
-        for name in ("name", "phone"):
-            limit = Provider._meta.get_field(name).max_length
-            if len(getattr(provider, name)) > limit:
-                self.report.error(
-                    where, PROVIDER_FIELDS[name], f"is longer than {limit} characters"
-                )
-        if plan.has_details or not plan.exists:
-            if not provider.name:
-                self.report.error(where, "name", "an organization needs a name")
-            wanted, provider.status = plan.status, Provider.Status.DRAFT
-            try:
-                provider.clean_fields(exclude=["gender", "slug"])
+        # clean() checks the saved services of a published listing: it runs as a draft
+        # here, and publication_problems() below checks the file's services instead.
+        wanted, provider.status = plan.status, Provider.Status.DRAFT
+        try:
+            provider.clean_fields(exclude=["gender", "slug"])
+            if plan.has_details or not plan.exists:
                 provider.clean()
-            except ValidationError as error:
-                for field_name, message in _model_errors(error, PROVIDER_FIELDS):
-                    self.report.error(where, field_name, message)
-            provider.status = wanted
+        except ValidationError as error:
+            for field_name, message in _model_errors(error, PROVIDER_FIELDS):
+                self.report.error(where, field_name, message)
+        provider.status = wanted
         if plan.status == Provider.Status.PUBLISHED:
             problems = self.publication_problems(plan)
             if problems:
