@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from reversion.admin import VersionAdmin
 
 from services import listings
+from services.admin_csv import ProviderCsvAdminMixin
 from services.admin_paging import LargeTablePaginator
 from services.filters import clear_taxonomy_cache
 from services.indexing import search_index_update
@@ -282,7 +283,7 @@ class ServiceInline(admin.StackedInline):
 
 
 @admin.register(Provider)
-class ProviderAdmin(VersionAdmin):
+class ProviderAdmin(ProviderCsvAdminMixin, VersionAdmin):
     list_display = [
         "name",
         "kind",
