@@ -179,7 +179,7 @@ def providers_csv_check(text: str) -> CsvCheck:
                 RowProblem(n, "id", "There is no listing with this id; leave it empty to add one.")
             )
             continue
-        if provider_id in seen_ids:
+        if provider_id is not None and provider_id in seen_ids:
             check.problems.append(RowProblem(n, "id", "This listing is in the file twice."))
             continue
         seen_ids.add(provider_id)

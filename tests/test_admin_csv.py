@@ -157,6 +157,14 @@ def test_row_errors_are_listed_and_nothing_is_written(staff_client, listed):
     assert alder.name == "Alder Counselling"  # the valid row 2 was not written either
 
 
+def test_several_new_listings_in_one_file(listed):
+    check = providers_csv_check(
+        "name,email\nOak One,a@example.org\nOak Two,b@example.org\nOak One,c@example.org\n"
+    )
+    assert check.ok, check.problems
+    assert [p.provider.slug for p in check.plans] == ["oak-one", "oak-two", "oak-one-2"]
+
+
 def test_a_published_listing_keeps_a_way_to_be_contacted(listed):
     alder = Provider.objects.get(name="Alder Counselling")
     check = providers_csv_check(f"id,name,phone,email,website\n{alder.uuid},Alder,,,\n")
