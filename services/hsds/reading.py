@@ -7,161 +7,33 @@ holds it: what it cannot hold is left out with a warning, what is wrong is an er
 naming the file, the record and the field.
 """
 
-import datetime
-import re
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
-from functools import cache
 
-import jsonschema
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.text import slugify
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
-from services.hsds import objects as out
 from services.hsds import vocabulary as vocab
-from services.hsds.openapi import open_component_schemas
-from services.models import (
-    EARLIEST_YEAR,
-    Language,
-    Location,
-    Provider,
-    Qualification,
-    Service,
-    SupportType,
+from services.hsds.checks import Report
+from services.hsds.fields import (
+    CONFIRMED_LABELS,
+    HSDS_STATUS,
+    LOCATION_FIELDS,
+    PROVIDER_FIELDS,
+    SERVICE_FIELDS,
+    WHEELCHAIR_LABELS,
+    WHEELCHAIR_PATTERN,
+    date,
+    fit,
+    model_errors,
+    read_fees,
+    read_qualification,
+    read_schedule,
+    text,
 )
-
-# --------------------------------------------------------------------------- problems
-
-
-@dataclass(frozen=True)
-class Problem:
-    where: str  # the file and the record: "listings.json: contents[3] (organization 1b2c…)"
-    field: str  # the field inside the record: "services[0].cost_options[1].amount"
-    message: str
-
-    def __str__(self):
-        return (
-            f"{self.where}: {self.field}: {self.message}"
-            if self.field
-            else f"{self.where}: {self.message}"
-        )
-
-
-@dataclass
-class Report:
-    errors: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
-    created: dict = field(default_factory=lambda: defaultdict(int))
-    updated: dict = field(default_factory=lambda: defaultdict(int))
-
-    def error(self, where: str, field_path: str, message: str) -> None:
-        self.errors.append(Problem(where, field_path, message))
-
-    def warn(self, where: str, field_path: str, message: str) -> None:
-        self.warnings.append(Problem(where, field_path, message))
-
-
-# --------------------------------------------------------------------------- schema checks
-
-SCHEMA_FOR = {
-    "organization": "organization_full",
-    "service": "service",
-    "service_at_location": "service_at_location_full",
-    "location": "location",
-    "taxonomy": "taxonomy",
-    "taxonomy_term": "taxonomy_term",
-}
-
-
-@cache
-def _validator(kind: str) -> jsonschema.Draft202012Validator:
-    schemas = open_component_schemas()
-    registry = Registry().with_resources(
-        (
-            f"#/components/schemas/{name}",
-            Resource.from_contents(schema, default_specification=DRAFT202012),
-        )
-        for name, schema in schemas.items()
-    )
-    root = {"$defs": schemas, **schemas[SCHEMA_FOR[kind]]}
-    # The components refer to each other as "#/components/schemas/<name>".
-    root = _rewrite_refs(root)
-    return jsonschema.Draft202012Validator(
-        root, registry=registry, format_checker=jsonschema.FormatChecker()
-    )
-
-
-def _rewrite_refs(schema):
-    if isinstance(schema, dict):
-        return {
-            key: (
-                value.replace("#/components/schemas/", "#/$defs/")
-                if key == "$ref"
-                else _rewrite_refs(value)
-            )
-            for key, value in schema.items()
-        }
-    if isinstance(schema, list):
-        return [_rewrite_refs(item) for item in schema]
-    return schema
-
-
-def schema_problems(kind: str, record: dict) -> list[tuple[str, str]]:
-    """(field path, message) for each way the record breaks the HSDS schema of its type."""
-    found = []
-    for error in sorted(_validator(kind).iter_errors(record), key=lambda e: list(e.absolute_path)):
-        path = _path(error.absolute_path)
-        owner = _nearest_id(record, list(error.absolute_path))
-        message = error.message if len(error.message) < 200 else error.message[:200] + "…"
-        found.append((path + (f" (id {owner})" if owner else ""), message))
-    return found
-
-
-def _path(parts) -> str:
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(the record)"
-
-
-def _nearest_id(record, parts) -> str:
-    found, node = "", record
-    for part in parts:
-        try:
-            node = node[part]
-        except (KeyError, IndexError, TypeError):
-            break
-        if isinstance(node, dict) and isinstance(node.get("id"), str):
-            found = node["id"]
-    return found
-
-
-def kind_of(record) -> str | None:
-    """Which HSDS object a record of an unknown file is, from the fields it has."""
-    if not isinstance(record, dict):
-        return None
-    keys = set(record)
-    if {"version", "openapi_url"} & keys and "id" not in keys:
-        return "meta"
-    if {"taxonomy_detail", "taxonomy_id", "parent_id", "code", "term_uri"} & keys:
-        return "taxonomy_term"
-    if "location_type" in keys:
-        return "location"
-    if {"service_id", "location_id", "service"} & keys or (
-        "location" in keys and "status" not in keys
-    ):
-        return "service_at_location"
-    if "status" in keys or "organization_id" in keys:
-        return "service"
-    if "version" in keys:
-        return "taxonomy"
-    return "organization"
-
+from services.hsds.terms import Terms
+from services.models import EARLIEST_YEAR, Location, Provider, Qualification, Service, SupportType
 
 # --------------------------------------------------------------------------- plans
 
@@ -199,184 +71,6 @@ class ProviderPlan:
     locations: dict[str, LocationPlan] = field(default_factory=dict)
     read_locations: set[str] = field(default_factory=set)
     services: list[ServicePlan] = field(default_factory=list)
-
-
-# --------------------------------------------------------------------------- terms
-
-
-class Terms:
-    """The directory's vocabularies by id and code, and the terms a file adds to them."""
-
-    def __init__(self, report: Report):
-        self.report = report
-        self.by_id: dict[str, vocab.TermRef] = {}
-        self.by_code: dict[tuple[str, str], vocab.TermRef] = {}
-        for ref in vocab.all_terms():
-            self._know(ref)
-
-    def _know(self, ref: vocab.TermRef) -> None:
-        term = ref.term
-        term_id = term.id if isinstance(term, vocab.Feature) else str(term.uuid)
-        code = term.code if isinstance(term, vocab.Feature) else term.slug
-        self.by_id[term_id] = ref
-        self.by_code[(ref.vocabulary.key, code)] = ref
-
-    def find(self, term_data: dict, where: str, path: str) -> vocab.TermRef | None:
-        """The directory's term for an HSDS taxonomy_term (by id, then by taxonomy and code),
-        adding it to the vocabulary when the file brings a new one."""
-        term_id = term_data.get("id") or term_data.get("taxonomy_term_id")
-        if term_id in self.by_id:
-            return self.by_id[term_id]
-        vocabulary = vocab.vocabulary_by_id().get(term_data.get("taxonomy_id", ""))
-        if vocabulary is None:
-            return None
-        code = term_data.get("code") or slugify(term_data.get("name", ""))
-        ref = self.by_code.get((vocabulary.key, code))
-        if ref is not None or vocabulary.model is None or not term_data.get("name"):
-            return ref
-        return self._add(vocabulary, term_id, code, term_data, where, path)
-
-    def _add(self, vocabulary, term_id, code, data, where, path) -> vocab.TermRef | None:
-        model = vocabulary.model
-        if model in (Language,) or vocabulary is vocab.AGE_GROUPS:
-            # A language needs its ISO code, an age group its ages: they come from services.
-            self.report.warn(
-                where,
-                path,
-                f"the {vocabulary.name.lower()} term “{data['name']}” is not in this directory and was left out",
-            )
-            return None
-        term = model(
-            name=data["name"][:100],
-            slug=slugify(code)[:100],
-            description=data.get("description", ""),
-        )
-        try:
-            term.uuid = uuid.UUID(term_id) if term_id else uuid.uuid4()
-        except ValueError:
-            term.uuid = uuid.uuid4()
-        try:
-            term.full_clean()
-        except ValidationError as error:
-            self.report.error(
-                where,
-                path,
-                f"the new term “{data['name']}” cannot be added: {' '.join(error.messages)}",
-            )
-            return None
-        term.save()
-        self.report.created[vocabulary.name] += 1
-        ref = vocab.TermRef(vocabulary, term)
-        self._know(ref)
-        return ref
-
-    def language(self, data: dict, where: str, path: str):
-        """The directory's language for an HSDS language object (by code, then by name)."""
-        code, name = (data.get("code") or "").strip().lower(), (data.get("name") or "").strip()
-        for ref in self.by_id.values():
-            if ref.vocabulary is vocab.LANGUAGES and (
-                (code and ref.term.code.lower() == code)
-                or (name and ref.term.name.lower() == name.lower())
-            ):
-                return ref.term
-        if not (code and name):
-            self.report.warn(where, path, "a language without both a name and a code was left out")
-            return None
-        term = Language(name=name[:100], slug=slugify(name)[:100], code=code[:12])
-        try:
-            term.full_clean()
-        except ValidationError as error:
-            self.report.error(
-                where, path, f"the language “{name}” cannot be added: {' '.join(error.messages)}"
-            )
-            return None
-        term.save()
-        self.report.created["Languages"] += 1
-        self._know(vocab.TermRef(vocab.LANGUAGES, term))
-        return term
-
-
-# --------------------------------------------------------------------------- reading a listing
-
-
-def _text(value) -> str:
-    return " ".join(str(value).split()) if value is not None else ""
-
-
-def _date(value, where, path, report) -> datetime.date | None:
-    if not value:
-        return None
-    try:
-        return datetime.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        report.error(where, path, f"{value!r} is not a date (YYYY-MM-DD)")
-        return None
-
-
-def _time(value, where, path, report) -> datetime.time | None:
-    if not value:
-        return None
-    try:
-        return datetime.time.fromisoformat(str(value))
-    except ValueError:
-        report.error(where, path, f"{value!r} is not a time (HH:MM or HH:MM:SS)")
-        return None
-
-
-def _model_errors(error: ValidationError, fields: dict[str, str]) -> list[tuple[str, str]]:
-    """A model's validation errors as (HSDS field, message)."""
-    if not hasattr(error, "error_dict"):
-        return [("", message) for message in error.messages]
-    return [
-        (fields.get(name, name), message)
-        for name, errors in error.error_dict.items()
-        for message in ValidationError(errors).messages
-    ]
-
-
-PROVIDER_FIELDS = {
-    "name": "name",
-    "statement": "description",
-    "email": "email",
-    "website": "website",
-    "phone": "phones[0].number",
-    "practising_since": "year_incorporated",
-    "accepting_confirmed_on": "attributes (accepting-new-clients)",
-}
-LOCATION_FIELDS = {
-    "name": "name",
-    "address_line1": "addresses[0].address_1",
-    "address_line2": "addresses[0].address_2",
-    "town": "addresses[0].city",
-    "region": "addresses[0].state_province",
-    "postcode": "addresses[0].postal_code",
-    "country": "addresses[0].country",
-    "accessibility_notes": "accessibility[0].details",
-    "opening_hours": "schedules[0].description",
-}
-SERVICE_FIELDS = {
-    "name": "name",
-    "fee_min": "cost_options",
-    "fee_max": "cost_options",
-    "currency": "cost_options[0].currency",
-    "is_free": "cost_options",
-    "offers_in_person": "attributes (in-person, online, phone)",
-    "insurers": "attributes (accepts-insurance)",
-    "group_weekday": "schedules[0].byday",
-    "group_frequency": "schedules[0].freq",
-    "group_start_time": "schedules[0].opens_at",
-    "group_end_time": "schedules[0].closes_at",
-    "group_facilitator": "schedules[0].notes",
-    "group_starts_on": "schedules[0].dtstart",
-}
-HSDS_STATUS = {value: key for key, value in out.STATUS.items()}
-WHEELCHAIR_LABELS = {label.lower(): value for value, label in Location.WheelchairAccess.choices}
-CONFIRMED_LABELS = {label.lower(): value for value, label in Location.ConfirmedBy.choices}
-_WHEELCHAIR = re.compile(
-    rf"^{out.WHEELCHAIR}: (?P<access>[^.]+)\.(?: Confirmed by: (?P<by>.+)\.)?$"
-)
-_BYDAY = re.compile(r"^(?P<week>[1-5])?(?P<day>MO|TU|WE|TH|FR|SA|SU)$")
-_KIND_BY_PREFIX = {prefix: kind for kind, prefix in out.KIND_PREFIX.items()}
 
 
 class ListingReader:
@@ -486,12 +180,12 @@ class ListingReader:
                     if line.strip():
                         qualifications.setdefault(line.strip(), (licences, f"{path}{field_name}"))
             if service_data.get("assured_date"):
-                day = _date(service_data["assured_date"], where, f"{path}assured_date", self.report)
+                day = date(service_data["assured_date"], where, f"{path}assured_date", self.report)
                 if day:
                     verified.append(day)
             if not provider.phone:
                 for phone in service_data.get("phones", []):
-                    provider.phone = _text(phone.get("number"))
+                    provider.phone = text(phone.get("number"))
                     break
             if not provider.email and service_data.get("email"):
                 provider.email = service_data["email"]
@@ -504,7 +198,7 @@ class ListingReader:
             plan.qualifications = [
                 q
                 for text, (licences, path) in qualifications.items()
-                if (q := self._qualification(text, licences, where, path)) is not None
+                if (q := read_qualification(text, licences, where, path, self.report)) is not None
             ]
         if verified:
             provider.last_verified = max(verified)
@@ -518,7 +212,7 @@ class ListingReader:
     def _read_organization(
         self, provider: Provider, org: dict, attributes, where: str, *, ours: bool
     ) -> None:
-        provider.name = _text(org.get("name"))
+        provider.name = text(org.get("name"))
         provider.statement = (org.get("description") or "").strip()
         # What the file leaves out stays as it is.
         if "email" in org:
@@ -527,7 +221,7 @@ class ListingReader:
             provider.website = org["website"] or ""
         if "phones" in org:
             phones = org["phones"]
-            provider.phone = _text(phones[0].get("number")) if phones else ""
+            provider.phone = text(phones[0].get("number")) if phones else ""
         year = org.get("year_incorporated")
         if "year_incorporated" in org:
             provider.practising_since = None
@@ -554,7 +248,7 @@ class ListingReader:
             provider.offers_free_consultation = "free-first-consultation" in features
             provider.accepting_new_clients = "accepting-new-clients" in features
             _, confirmed = features.get("accepting-new-clients", (False, ""))
-            provider.accepting_confirmed_on = _date(
+            provider.accepting_confirmed_on = date(
                 confirmed, where, "attributes (accepting-new-clients).value", self.report
             )
         else:
@@ -584,45 +278,6 @@ class ListingReader:
         self.taken_slugs.add(slug)
         return slug
 
-    def _qualification(
-        self, line: str, licence: bool, where: str, path: str
-    ) -> Qualification | None:
-        parts = line.split(out.SEPARATOR)
-        title = parts[0]
-        kind = Qualification.Kind.LICENCE if licence else Qualification.Kind.CERTIFICATION
-        for prefix, prefixed_kind in _KIND_BY_PREFIX.items():
-            if not licence and title.startswith(prefix):
-                kind, title = prefixed_kind, title.removeprefix(prefix)
-        q = Qualification(kind=kind, title=title.strip())
-        for part in parts[1:]:
-            if part.startswith("issued by "):
-                q.issuer = part.removeprefix("issued by ")
-            elif part.startswith("no. "):
-                q.number = part.removeprefix("no. ")
-            elif part.startswith("region "):
-                q.region = part.removeprefix("region ")
-            elif part.startswith("verified "):
-                q.verified_on = _date(part.removeprefix("verified "), where, path, self.report)
-            elif part.isdigit() and len(part) == 4:
-                q.year = int(part)
-            else:
-                q.title = f"{q.title}{out.SEPARATOR}{part}"  # not ours: keep the words
-        if len(q.title) > 200:
-            self.report.warn(
-                where, path, f"a qualification was shortened to 200 characters: “{q.title[:60]}…”"
-            )
-            q.title = q.title[:199] + "…"
-        try:
-            q.clean_fields(exclude=["provider"])
-            q.clean()
-        except ValidationError as error:
-            for field_name, message in _model_errors(error, {}):
-                self.report.error(
-                    where, path, f"{field_name}: {message}" if field_name else message
-                )
-            return None
-        return q
-
     # ----- locations
 
     def _read_location(self, plan: ProviderPlan, data: dict, where: str, path: str) -> None:
@@ -646,22 +301,22 @@ class ListingReader:
             )
             return
         location = existing or Location(uuid=uuid.UUID(location_id))
-        street = _text(address.get("address_1"))
-        postcode = _text(address.get("postal_code")).upper()
+        street = text(address.get("address_1"))
+        postcode = text(address.get("postal_code")).upper()
         # An address without its street is one whose provider shows only the town. When
         # the listing is here already, the street, full postcode and map position the
         # file does not show are kept.
         partial = not street
         keep = partial and existing is not None and bool(existing.address_line1)
-        location.name = _text(data.get("name"))
+        location.name = text(data.get("name"))
         if not keep:
             location.address_line1 = street
-            location.address_line2 = _text(address.get("address_2"))
-        location.town = _text(address.get("city"))
-        location.region = _text(address.get("state_province") or address.get("region"))
+            location.address_line2 = text(address.get("address_2"))
+        location.town = text(address.get("city"))
+        location.region = text(address.get("state_province") or address.get("region"))
         if not (keep and existing.postcode_district == postcode):
             location.postcode = postcode
-        location.country = _text(address.get("country")).upper()
+        location.country = text(address.get("country")).upper()
         location.address_shown = (
             Location.AddressShown.TOWN if partial else Location.AddressShown.FULL
         )
@@ -681,7 +336,7 @@ class ListingReader:
         location.wheelchair_access_confirmed_by = ""
         location.accessibility_notes = ""
         for access in data.get("accessibility", [])[:1]:
-            match = _WHEELCHAIR.match(_text(access.get("description")))
+            match = WHEELCHAIR_PATTERN.match(text(access.get("description")))
             notes = (access.get("details") or "").strip()
             if match and match["access"].lower() in WHEELCHAIR_LABELS:
                 location.wheelchair_access = WHEELCHAIR_LABELS[match["access"].lower()]
@@ -689,20 +344,22 @@ class ListingReader:
                     (match["by"] or "").lower(), ""
                 )
             else:
-                notes = " ".join(part for part in [_text(access.get("description")), notes] if part)
+                notes = " ".join(part for part in [text(access.get("description")), notes] if part)
             if (
                 location.wheelchair_access != Location.WheelchairAccess.UNKNOWN
                 and not location.wheelchair_access_confirmed_by
             ):
                 location.wheelchair_access_confirmed_by = Location.ConfirmedBy.PROVIDER
-            location.accessibility_notes = self._fit(notes, 300, where, f"{path}accessibility[0]")
+            location.accessibility_notes = fit(
+                notes, 300, where, f"{path}accessibility[0]", self.report
+            )
         hours = [
             (s.get("description") or "").strip()
             for s in data.get("schedules", [])
             if s.get("description")
         ]
-        location.opening_hours = self._fit(
-            hours[0] if hours else "", 300, where, f"{path}schedules[0].description"
+        location.opening_hours = fit(
+            hours[0] if hours else "", 300, where, f"{path}schedules[0].description", self.report
         )
         features = self._features(self._attributes(data, where, path), "location")
         location.opens_evenings = "open-evenings" in features
@@ -713,16 +370,10 @@ class ListingReader:
             )
             location.clean()
         except ValidationError as error:
-            for field_name, message in _model_errors(error, LOCATION_FIELDS):
+            for field_name, message in model_errors(error, LOCATION_FIELDS):
                 self.report.error(where, f"{path}{field_name}", message)
             return
         plan.locations[location_id] = LocationPlan(location, where)
-
-    def _fit(self, text: str, limit: int, where: str, path: str) -> str:
-        if len(text) <= limit:
-            return text
-        self.report.warn(where, path, f"shortened to {limit} characters")
-        return text[: limit - 1] + "…"
 
     # ----- services
 
@@ -754,7 +405,7 @@ class ListingReader:
                 "the service has no type of support this directory knows (a term of the “Types of support” taxonomy); name one with --default-support-type",
             )
             return None
-        name = _text(data.get("name"))
+        name = text(data.get("name"))
         service.name = "" if name == service.support_type.name else name
         if "description" in data or existing is None:
             service.description = (data.get("description") or "").strip()
@@ -768,11 +419,12 @@ class ListingReader:
             for feature in vocab.LISTING_FEATURES:
                 if feature.owner == "service":
                     setattr(service, feature.field, feature.code in features)
-            service.insurers = self._fit(
+            service.insurers = fit(
                 features.get("accepts-insurance", (False, ""))[1],
                 300,
                 where,
                 f"{path}attributes (accepts-insurance)",
+                self.report,
             )
         elif existing is None:
             # Another directory's service: in person where it has a place, else by phone
@@ -781,14 +433,14 @@ class ListingReader:
             service.offers_phone = bool(data.get("phones")) and not sals
             service.offers_online = not (service.offers_in_person or service.offers_phone)
         if "cost_options" in data or existing is None:
-            self._read_fees(service, data.get("cost_options", []), where, path)
+            read_fees(service, data.get("cost_options", []), where, path, self.report)
         if "schedules" in data or existing is None:
-            self._read_schedule(service, data.get("schedules", []), where, path)
+            read_schedule(service, data.get("schedules", []), where, path, self.report)
         try:
             service.clean_fields(exclude=["provider", "support_type"])
             service.clean()
         except ValidationError as error:
-            for field_name, message in _model_errors(error, SERVICE_FIELDS):
+            for field_name, message in model_errors(error, SERVICE_FIELDS):
                 self.report.error(where, f"{path}{field_name}", message)
             return None
         service_plan = ServicePlan(
@@ -822,111 +474,11 @@ class ListingReader:
 
     def _guess_support_type(self, data: dict) -> SupportType | None:
         """For another directory's service: a support type named in its name, or the default."""
-        words = f" {_text(data.get('name')).lower()} "
+        words = f" {text(data.get('name')).lower()} "
         for support_type in self.support_types:
             if f" {support_type.name.lower()} " in words:
                 return support_type
         return self.default_support_type
-
-    def _read_fees(self, service: Service, options: list, where: str, path: str) -> None:
-        service.is_free, service.fee_min, service.fee_max = False, None, None
-        if not options:
-            return
-        labels = {o.get("option"): o for o in options}
-        currencies = {(o.get("currency") or "GBP").upper() for o in options}
-        if len(currencies) > 1:
-            self.report.warn(
-                where,
-                f"{path}cost_options",
-                f"fees in more than one currency; {sorted(currencies)[0]} is kept",
-            )
-        service.currency = sorted(currencies)[0]
-        amounts = []
-        for n, option in enumerate(options):
-            if "amount" not in option:
-                continue
-            try:
-                amounts.append(Decimal(str(option["amount"])).quantize(Decimal("0.01")))
-            except InvalidOperation:
-                self.report.error(where, f"{path}cost_options[{n}].amount", "is not an amount")
-                return
-        if out.FREE in labels:
-            service.is_free = True
-        elif out.PER_SESSION in labels:
-            service.fee_min = service.fee_max = amounts[0] if amounts else None
-        elif out.LOWEST in labels or out.HIGHEST in labels:
-            for label, attr in ((out.LOWEST, "fee_min"), (out.HIGHEST, "fee_max")):
-                if label in labels and "amount" in labels[label]:
-                    setattr(
-                        service,
-                        attr,
-                        Decimal(str(labels[label]["amount"])).quantize(Decimal("0.01")),
-                    )
-        elif amounts and all(a == 0 for a in amounts):
-            service.is_free = True
-        elif amounts:
-            service.fee_min, service.fee_max = min(amounts), max(amounts)
-        if any(a < 0 for a in amounts):
-            self.report.error(where, f"{path}cost_options", "a fee cannot be negative")
-
-    def _read_schedule(self, service: Service, schedules: list, where: str, path: str) -> None:
-        for name in ("group_weekday", "group_start_time", "group_end_time", "group_starts_on"):
-            setattr(service, name, None)
-        service.group_frequency = service.group_facilitator = ""
-        rules = [s for s in schedules if s.get("freq")]
-        if not rules:
-            return
-        rule, spath = rules[0], f"{path}schedules[{schedules.index(rules[0])}]"
-        if len(rules) > 1:
-            self.report.warn(where, f"{path}schedules", "only the first meeting rule is kept")
-        days = [d.strip() for d in (rule.get("byday") or "").split(",") if d.strip()]
-        week = None
-        if days:
-            match = _BYDAY.match(days[0].upper())
-            if not match:
-                self.report.error(
-                    where, f"{spath}.byday", f"{days[0]!r} is not an RFC 5545 day (MO, 2TU, ...)"
-                )
-                return
-            service.group_weekday = out.WEEKDAYS.index(match["day"])
-            week = int(match["week"]) if match["week"] else None
-            if len(days) > 1:
-                self.report.warn(where, f"{spath}.byday", f"only the first day ({days[0]}) is kept")
-        interval = rule.get("interval") or 1
-        if rule["freq"] == "MONTHLY":
-            service.group_frequency = Service.Frequency.MONTHLY
-        elif interval == 2:
-            service.group_frequency = Service.Frequency.FORTNIGHTLY
-        else:
-            service.group_frequency = Service.Frequency.WEEKLY
-            if interval != 1:
-                self.report.warn(
-                    where, f"{spath}.interval", f"every {interval} weeks is kept as every week"
-                )
-        service.group_starts_on = _date(rule.get("dtstart"), where, f"{spath}.dtstart", self.report)
-        if (
-            service.group_frequency == Service.Frequency.MONTHLY
-            and week
-            and service.group_weekday is not None
-        ):
-            anchor = service.group_starts_on
-            if (
-                not anchor
-                or anchor.weekday() != service.group_weekday
-                or (anchor.day - 1) // 7 + 1 != week
-            ):
-                service.group_starts_on = _nth_weekday_after(
-                    anchor or timezone.localdate(), service.group_weekday, week
-                )
-        service.group_start_time = _time(
-            rule.get("opens_at"), where, f"{spath}.opens_at", self.report
-        )
-        service.group_end_time = _time(
-            rule.get("closes_at"), where, f"{spath}.closes_at", self.report
-        )
-        notes = (rule.get("notes") or "").strip()
-        if notes.startswith(out.FACILITATED_BY):
-            service.group_facilitator = notes.removeprefix(out.FACILITATED_BY)[:200]
 
     # ----- the rules for a published listing
 
@@ -940,7 +492,7 @@ class ListingReader:
             if plan.has_details or not plan.exists:
                 provider.clean()
         except ValidationError as error:
-            for field_name, message in _model_errors(error, PROVIDER_FIELDS):
+            for field_name, message in model_errors(error, PROVIDER_FIELDS):
                 self.report.error(where, field_name, message)
         provider.status = wanted
         if plan.status == Provider.Status.PUBLISHED:
@@ -988,17 +540,3 @@ def _uses_listing_features(tree) -> bool:
     if isinstance(tree, list):
         return any(_uses_listing_features(item) for item in tree)
     return False
-
-
-def _nth_weekday_after(day: datetime.date, weekday: int, week: int) -> datetime.date:
-    """The first date from `day`'s month on that is the week-th such weekday of its month."""
-    year, month = day.year, day.month
-    for _ in range(24):
-        first = datetime.date(year, month, 1)
-        candidate = first + datetime.timedelta(
-            days=(weekday - first.weekday()) % 7 + 7 * (week - 1)
-        )
-        if candidate.month == month:
-            return candidate
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return day

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from services.hsds.exchange import hsds_export_json, hsds_export_tabular
+from services.hsds.exporting import hsds_export_json, hsds_export_tabular
 
 
 class Command(BaseCommand):

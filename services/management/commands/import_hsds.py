@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from services.hsds.exchange import Refused, hsds_import
+from services.hsds.importing import Refused, hsds_import
 
 SHOWN = 50  # problems listed in full; the rest are counted
 

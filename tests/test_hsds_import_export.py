@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from hsds_spec import SPEC_DIR, assert_valid_page, require_spec
 
 from services.hsds import tabular
-from services.hsds.exchange import Refused, hsds_import
+from services.hsds.importing import Refused, hsds_import
 from services.models import (
     AgeGroup,
     Approach,
