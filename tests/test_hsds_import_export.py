@@ -263,9 +263,9 @@ def test_an_invalid_file_is_refused_naming_file_record_and_field_and_nothing_is_
     assert len(problems) == 2
     where = f"broken.json: contents[1] (organization {second['id']})"
     assert problems[0].startswith(f"{where}: services[0].cost_options[0].amount (id ")
-    assert "'forty' is not of type 'number'" in problems[0]
+    assert '"forty" is not of type "number"' in problems[0]
     assert problems[1].startswith(f"{where}: services[0].status")
-    assert "'open' is not one of" in problems[1]
+    assert '"open" is not one of' in problems[1]
     assert not Provider.objects.exists()  # the first, valid listing was not written either
 
 
@@ -279,7 +279,7 @@ def test_the_command_says_nothing_was_imported(tmp_path, make_listing):
     with pytest.raises(CommandError, match="Nothing was imported: 2 problems"):
         call_command("import_hsds", str(path), stdout=StringIO(), stderr=err)
     assert (
-        "contents[0] (organization not-a-uuid): id: 'not-a-uuid' is not a 'uuid'" in err.getvalue()
+        'contents[0] (organization not-a-uuid): id: "not-a-uuid" is not a "uuid"' in err.getvalue()
     )
     assert "locations[0].addresses[0].postal_code" in err.getvalue()
     assert not Provider.objects.exists()

@@ -7,7 +7,7 @@ accepting new clients, ...) that HSDS has no field for and that other systems fi
 
 import uuid
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property, lru_cache
 
 from services.models import AgeGroup, Approach, Community, Concern, Language, SupportType
 
@@ -19,7 +19,7 @@ TERM_LANGUAGE = "en"  # the language the terms are written in
 
 def derived_id(owner: uuid.UUID | str, part: str) -> str:
     """A stable UUID for a part of an object (its address, a phone, an attribute)."""
-    return str(uuid.uuid5(uuid.UUID(str(owner)), part))
+    return str(uuid.uuid5(owner if isinstance(owner, uuid.UUID) else uuid.UUID(owner), part))
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class Vocabulary:
     description: str
     model: type | None = None  # None: the fixed listing features
 
-    @property
+    @cached_property
     def id(self) -> str:
         return str(uuid.uuid5(NAMESPACE, f"taxonomy:{self.key}"))
 
@@ -85,7 +85,7 @@ class Feature:
     owner: str  # "service", "organization" or "location"
     field: str  # the model field; "kind" means "is an organisation"
 
-    @property
+    @cached_property
     def id(self) -> str:
         return str(uuid.uuid5(NAMESPACE, f"feature:{self.code}"))
 
@@ -165,18 +165,30 @@ FEATURES_BY_ID = {f.id: f for f in LISTING_FEATURES}
 
 def term_hsds(vocabulary: Vocabulary, term, *, detail: bool = False) -> dict:
     """A term (a taxonomy row or a Feature) as an HSDS taxonomy_term."""
-    data = {
-        "id": term.id if isinstance(term, Feature) else str(term.uuid),
-        "code": term.code if isinstance(term, Feature) else term.slug,
-        "name": term.name,
-        "description": term.description,
+    if isinstance(term, Feature):
+        data = _term_hsds(vocabulary, term.id, term.code, term.name, term.description)
+    else:
+        data = _term_hsds(vocabulary, str(term.uuid), term.slug, term.name, term.description)
+    if detail:
+        return {**data, "taxonomy_detail": vocabulary.as_hsds()}
+    return data
+
+
+@lru_cache(maxsize=4096)
+def _term_hsds(
+    vocabulary: Vocabulary, term_id: str, code: str, name: str, description: str
+) -> dict:
+    # The same few dozen terms are in every listing: built once, keyed by all they say,
+    # so an edited term is a new key, never a stale answer. Callers do not change it.
+    return {
+        "id": term_id,
+        "code": code,
+        "name": name,
+        "description": description,
         "taxonomy": vocabulary.name,
         "taxonomy_id": vocabulary.id,
         "language": TERM_LANGUAGE,
     }
-    if detail:
-        data["taxonomy_detail"] = vocabulary.as_hsds()
-    return data
 
 
 @dataclass(frozen=True)
