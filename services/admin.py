@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from reversion.admin import VersionAdmin
 
 from services import listings
+from services.admin_csv import ProviderCsvAdminMixin
 from services.admin_paging import LargeTablePaginator
 from services.filters import clear_taxonomy_cache
 from services.indexing import search_index_update
@@ -49,6 +50,8 @@ class TaxonomyAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         clear_taxonomy_cache()
+        # The HSDS API shows terms inside listings: its ETags must move.
+        ListingsVersion.bump()
         if change and "name" in form.changed_data:
             # Listings carry the term's name in their search text and cards.
             affected = _providers_using(obj)
@@ -56,6 +59,14 @@ class TaxonomyAdmin(admin.ModelAdmin):
             self.message_user(
                 request, f"Search text updated for {len(affected):,} listings.", messages.INFO
             )
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        ListingsVersion.bump()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        ListingsVersion.bump()
 
 
 def _providers_using(term) -> list[int]:
@@ -271,7 +282,7 @@ class ServiceInline(admin.StackedInline):
 
 
 @admin.register(Provider)
-class ProviderAdmin(VersionAdmin):
+class ProviderAdmin(ProviderCsvAdminMixin, VersionAdmin):
     list_display = [
         "name",
         "kind",

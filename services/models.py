@@ -1,6 +1,7 @@
 """The listing data model: taxonomies, providers and what they offer, where and by whom."""
 
 import datetime
+from uuid import uuid4
 
 import reversion
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.db.models.signals import m2m_changed
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,6 +24,8 @@ class Taxonomy(models.Model):
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
     description = models.TextField(blank=True)
+    # The term's lasting identity for other systems (HSDS taxonomy_term.id).
+    uuid = models.UUIDField(default=uuid4, unique=True, editable=False)
 
     class Meta:
         abstract = True
@@ -160,6 +164,8 @@ class Provider(models.Model):
     kind = models.CharField(max_length=20, choices=Kind, default=Kind.INDIVIDUAL)
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True)
+    # The listing's lasting identity for other systems (HSDS organization.id): slugs change.
+    uuid = models.UUIDField(default=uuid4, unique=True, editable=False)
     statement = models.TextField(
         blank=True, help_text="In the provider's words: how they work and who they work with."
     )
@@ -374,6 +380,7 @@ class Location(models.Model):
         VISITOR = "visitor", "A visitor's report"
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="locations")
+    uuid = models.UUIDField(default=uuid4, unique=True, editable=False)  # HSDS location.id
     name = models.CharField(max_length=120, blank=True, help_text="e.g. “Headingley practice”.")
     address_line1 = models.CharField(max_length=200)
     address_line2 = models.CharField(max_length=200, blank=True)
@@ -490,6 +497,7 @@ class Service(models.Model):
         SUNDAY = 6, "Sunday"
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="services")
+    uuid = models.UUIDField(default=uuid4, unique=True, editable=False)  # HSDS service.id
     support_type = models.ForeignKey(SupportType, on_delete=models.PROTECT, related_name="services")
     name = models.CharField(
         max_length=200, blank=True, help_text="Optional, e.g. “Grief and loss group”."
@@ -677,6 +685,57 @@ class Service(models.Model):
                     return day
                 year, month = (year + 1, 1) if month == 12 else (year, month + 1)
         return today + datetime.timedelta(days=(self.group_weekday - today.weekday()) % 7)
+
+
+class ServiceAtLocation(models.Model):
+    """The lasting identity of a service offered at one of its locations [HSDS service_at_location].
+
+    Service.locations stays a plain many-to-many: the admin edits it with checkboxes and
+    django-reversion keeps it in each version, neither of which works for a many-to-many
+    with its own `through` model. This table only gives each (service, location) pair a
+    UUID; `_service_locations_changed` below keeps it in step with Service.locations.
+    """
+
+    uuid = models.UUIDField(default=uuid4, unique=True, editable=False)
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="service_at_locations"
+    )
+    location = models.ForeignKey(
+        Location, on_delete=models.CASCADE, related_name="service_at_locations"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["service", "location"], name="serviceatlocation_once")
+        ]
+
+    def __str__(self):
+        return f"{self.service} at {self.location}"
+
+
+def _service_locations_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    """Give a new (service, location) pair its UUID; forget the pairs that were unlinked.
+
+    Bulk writers that insert into the link table directly (seed_demo, the HSDS import)
+    write these rows themselves.
+    """
+    if action == "post_add" and pk_set:
+        pairs = [(pk, instance.pk) if reverse else (instance.pk, pk) for pk in pk_set]
+        ServiceAtLocation.objects.bulk_create(
+            [ServiceAtLocation(service_id=s, location_id=loc) for s, loc in pairs],
+            ignore_conflicts=True,
+        )
+    elif action == "post_remove" and pk_set:
+        side = "service" if reverse else "location"
+        own = "location" if reverse else "service"
+        ServiceAtLocation.objects.filter(**{own: instance.pk, f"{side}__in": pk_set}).delete()
+    elif action == "post_clear":
+        ServiceAtLocation.objects.filter(
+            **{"location" if reverse else "service": instance.pk}
+        ).delete()
+
+
+m2m_changed.connect(_service_locations_changed, sender=Service.locations.through)
 
 
 class GazetteerPlace(models.Model):

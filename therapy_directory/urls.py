@@ -1,7 +1,25 @@
 from django.contrib import admin
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
+from django.views.decorators.cache import cache_page
+
+from services.sitemaps import SITEMAP_CACHE_SECONDS, SITEMAPS, robots_txt
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/hsds/", include("services.hsds.urls")),
+    path(
+        "sitemap.xml",
+        cache_page(SITEMAP_CACHE_SECONDS)(sitemap_views.index),
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"},
+        name="sitemap-index",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        cache_page(SITEMAP_CACHE_SECONDS)(sitemap_views.sitemap),
+        {"sitemaps": SITEMAPS},
+        name="sitemap-section",
+    ),
+    path("robots.txt", robots_txt, name="robots-txt"),
     path("", include("services.urls")),
 ]

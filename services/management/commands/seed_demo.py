@@ -5,6 +5,7 @@ import json
 import random
 import time
 from decimal import Decimal
+from uuid import uuid4
 
 from django.contrib.postgres.search import SearchVectorField
 from django.core.management import call_command
@@ -35,6 +36,7 @@ from services.models import (
     Qualification,
     SearchSynonym,
     Service,
+    ServiceAtLocation,
     SupportType,
 )
 
@@ -255,6 +257,17 @@ class ListingGenerator:
         for name, values in rows.items():
             through = getattr(owners.get(name, Service), name).through
             insert_rows(through, [field.column for field in through._meta.fields[1:]], values)
+        # Each service-at-location link has its own lasting UUID (written as Django
+        # stores one: a native uuid on PostgreSQL, 32 hex digits elsewhere).
+        native = connection.vendor == "postgresql"
+        insert_rows(
+            ServiceAtLocation,
+            ["uuid", "service_id", "location_id"],
+            [
+                (uuid4() if native else uuid4().hex, service_id, location_id)
+                for service_id, location_id in rows["locations"]
+            ],
+        )
 
     @staticmethod
     def owned(objects, provider):

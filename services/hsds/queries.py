@@ -1,0 +1,139 @@
+"""What the HSDS API lists: published listings only, narrowed by the specification's filters."""
+
+import uuid
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Round
+
+from services.geo import bounding_box, distance_km
+from services.hsds import vocabulary as vocab
+from services.hsds.objects import linked_service_at_locations
+from services.models import Provider, Service
+from services.search import search_providers
+
+
+def published_services() -> QuerySet:
+    return Service.objects.filter(provider__status=Provider.Status.PUBLISHED)
+
+
+def published_service_at_locations() -> QuerySet:
+    return linked_service_at_locations().filter(service__provider__status=Provider.Status.PUBLISHED)
+
+
+def matching_providers(q: str) -> QuerySet:
+    """The ids of published providers whose listing matches the words (PostgreSQL full text or SQLite)."""
+    return search_providers(Provider.objects.published(), q).queryset.values("pk")
+
+
+def _through_has(model_field, owner_column: str, term_column: str, term_ids) -> Exists:
+    return Exists(
+        model_field.through.objects.filter(
+            **{owner_column: OuterRef("provider_id" if owner_column == "provider_id" else "pk")},
+            **{f"{term_column}__in": term_ids},
+        )
+    )
+
+
+def services_with_term(ref: vocab.TermRef) -> Q | Exists:
+    """Services that carry this term (as HSDS attributes of the service, its provider or its places)."""
+    return _services_with(ref.vocabulary, term=ref.term)
+
+
+def services_in_vocabulary(vocabulary: vocab.Vocabulary) -> Q | Exists:
+    return _services_with(vocabulary, term=None)
+
+
+def _services_with(vocabulary: vocab.Vocabulary, *, term) -> Q | Exists:
+    ids = [term.pk] if term is not None and vocabulary.model is not None else None
+
+    def any_of(model):
+        return ids if ids is not None else model.objects.values("pk")
+
+    if vocabulary is vocab.SUPPORT_TYPES:
+        return Q(support_type__in=any_of(vocabulary.model))
+    if vocabulary is vocab.APPROACHES:
+        return _through_has(
+            Service.approaches, "service_id", "approach_id", any_of(vocabulary.model)
+        )
+    if vocabulary is vocab.CONCERNS:
+        return _through_has(Service.concerns, "service_id", "concern_id", any_of(vocabulary.model))
+    if vocabulary is vocab.AGE_GROUPS:
+        return _through_has(
+            Service.age_groups, "service_id", "agegroup_id", any_of(vocabulary.model)
+        )
+    if vocabulary is vocab.LANGUAGES:
+        return _through_has(
+            Provider.languages, "provider_id", "language_id", any_of(vocabulary.model)
+        )
+    if vocabulary is vocab.COMMUNITIES:
+        return _through_has(
+            Provider.communities, "provider_id", "community_id", any_of(vocabulary.model)
+        )
+    features = [term] if term is not None else vocab.LISTING_FEATURES
+    condition = Q(pk__in=[])
+    for feature in features:
+        condition |= _feature_condition(feature)
+    return condition
+
+
+def _feature_condition(feature: vocab.Feature) -> Q:
+    if feature.owner == "service":
+        return Q(**{feature.field: True})
+    if feature.owner == "organization":
+        if feature.field == "kind":
+            return Q(provider__kind=Provider.Kind.ORGANISATION)
+        return Q(**{f"provider__{feature.field}": True})
+    at = Service.locations.through.objects.filter(
+        service_id=OuterRef("pk"), **{f"location__{feature.field}": True}
+    )
+    return Q(Exists(at))
+
+
+def services_filtered(
+    *,
+    search: str = "",
+    term_id: uuid.UUID | None = None,
+    taxonomy_id: uuid.UUID | None = None,
+    organization_id: uuid.UUID | None = None,
+    modified_after=None,
+) -> QuerySet:
+    services = published_services()
+    if organization_id is not None:
+        services = services.filter(provider__uuid=organization_id)
+    if modified_after is not None:
+        services = services.filter(provider__updated_at__gte=modified_after)
+    if search:
+        services = services.filter(provider_id__in=matching_providers(search))
+    if term_id is not None:
+        ref = vocab.find_term(term_id)
+        services = services.filter(services_with_term(ref)) if ref else services.none()
+    if taxonomy_id is not None:
+        vocabulary = vocab.vocabulary_by_id().get(str(taxonomy_id))
+        services = (
+            services.filter(services_in_vocabulary(vocabulary)) if vocabulary else services.none()
+        )
+    return services
+
+
+def near(sals: QuerySet, *, latitude: float, longitude: float, metres: int) -> QuerySet:
+    """Services at locations within this distance of a point.
+
+    Measured from coordinates rounded to about a kilometre, so that repeated questions
+    cannot pin down a place whose provider shows only the town.
+    """
+    km = metres / 1000
+    min_lat, max_lat, min_lng, max_lng = bounding_box(latitude, longitude, km + 1)
+    return (
+        sals.filter(
+            location__latitude__gte=min_lat,
+            location__latitude__lte=max_lat,
+            location__longitude__gte=min_lng,
+            location__longitude__lte=max_lng,
+        )
+        .annotate(
+            shown_latitude=Round("location__latitude", 2),
+            shown_longitude=Round("location__longitude", 2),
+        )
+        .annotate(distance=distance_km(latitude, longitude, "shown_latitude", "shown_longitude"))
+        .filter(distance__lte=km)
+    )
