@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.searches import SEARCHES, throughput_paths  # noqa: E402
+from bench.searches import SEARCHES, SELECTIVE, throughput_paths  # noqa: E402
 
 PYTHON = sys.executable
 SCALES = {"100k": 100_000, "1m": 1_000_000}
@@ -312,9 +312,24 @@ def run(scale: str) -> dict:
 # Reporting
 
 
-def budgets(figures: dict) -> list[tuple[str, bool, str]]:
+def budgets(figures: dict, baseline: dict | None = None) -> list[tuple[str, bool, str]]:
+    """The issue's budgets, met or not; at 1M, `baseline` holds the 100k figures."""
     searches = figures["searches"]
     checks = []
+    if baseline is not None:
+        ratios = {
+            name: searches[name]["p50"] / baseline["searches"][name]["p50"]
+            for name in SELECTIVE
+            if name in searches and name in baseline["searches"]
+        }
+        worst_ratio = max(ratios.items(), key=lambda item: item[1])
+        checks.append(
+            (
+                "selective searches p50(1M) <= 2 x p50(100k)",
+                worst_ratio[1] <= 2,
+                f"worst: {worst_ratio[0]} {worst_ratio[1]:.2f} x",
+            )
+        )
     limit = 100 if figures["scale"] == "100k" else 300
     worst = max(searches.items(), key=lambda item: item[1]["p95"])
     checks.append(
@@ -385,7 +400,7 @@ def write_report(all_figures: dict) -> Path:
         ]
         lines += [
             f"| {name} | {'yes' if ok else '**no**'} | {detail} |"
-            for name, ok, detail in budgets(figures)
+            for name, ok, detail in budgets(figures, _baseline(figures, all_figures))
         ]
         lines.append("")
     if plot(all_figures):
@@ -393,6 +408,11 @@ def write_report(all_figures: dict) -> Path:
     report = RESULTS / "report.md"
     report.write_text("\n".join(lines))
     return report
+
+
+def _baseline(figures: dict, all_figures: dict) -> dict | None:
+    """The 100k figures to compare 1M ones with (None at 100k, or if not measured)."""
+    return all_figures.get("100k") if figures["scale"] == "1m" else None
 
 
 def plot(all_figures: dict) -> bool:
@@ -437,9 +457,13 @@ def main() -> None:
         if (RESULTS / f"latest-{s}.json").exists()
     }
     report = write_report(all_figures)
-    for name, ok, detail in budgets(figures):
+    checked = budgets(figures, _baseline(figures, all_figures))
+    for name, ok, detail in checked:
         log(f"  {'PASS' if ok else 'FAIL'}  {name}: {detail}")
     log(f"Report: {report.relative_to(ROOT)}")
+    figures["budgets"] = [
+        {"budget": name, "met": ok, "figure": detail} for name, ok, detail in checked
+    ]
     print("BENCH " + json.dumps(figures, separators=(",", ":")))
 
 

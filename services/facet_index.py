@@ -145,7 +145,7 @@ class ServiceBits:
 
 def _bit_counts(values: np.ndarray, bits: int) -> np.ndarray:
     """How many of the values have each of their lowest `bits` bits set."""
-    if len(values) * bits <= 1 << 16:
+    if len(values) * bits <= 1 << 12:
         # Few: every bit of every value at once.
         shifts = np.arange(bits, dtype=np.uint64)
         return ((values[:, None] >> shifts) & np.uint64(1)).sum(axis=0, dtype=np.int64)

@@ -8,8 +8,10 @@ Django template, like every other page, and the body rendered here is placed in 
 markup repeated dozens of times (cards, filter options) is built in services/cards.py.
 """
 
+from collections.abc import Iterable
+from urllib.parse import urlencode
+
 from django.template.defaultfilters import capfirst, pluralize
-from django.template.defaulttags import querystring as _querystring
 from django.urls import reverse
 from jinja2 import Environment
 
@@ -36,5 +38,23 @@ def url(name: str, *args) -> str:
 
 def querystring(query, **changes) -> str:
     """What Django's {% querystring %} tag gives: the query with these changes, "?..."
-    (a value of None removes a parameter)."""
-    return _querystring(None, query, **changes)
+    (a value of None removes a parameter), a changed one where it was. Built from the
+    query's pairs: copying the QueryDict, as the tag does, cost 40 µs a link."""
+    pairs = []
+    for name, values in query.lists():
+        if name not in changes:
+            pairs.extend((name, value) for value in values)
+        elif changes[name] is not None:
+            pairs.extend(_values(name, changes[name]))
+    for name, value in changes.items():
+        if name not in query and value is not None:
+            pairs.extend(_values(name, value))
+    if not pairs and not query:
+        return ""
+    return "?" + urlencode(pairs)
+
+
+def _values(name, value) -> list[tuple]:
+    if isinstance(value, Iterable) and not isinstance(value, str):
+        return [(name, item) for item in value]
+    return [(name, value)]

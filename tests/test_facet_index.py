@@ -82,7 +82,7 @@ def test_service_bits_agree_with_the_booleans_beyond_64_options():
             assert counted[row] == len(having), (name, row)
 
 
-@pytest.mark.parametrize("values", [50, 5000])  # both ways of counting bits
+@pytest.mark.parametrize("values", [50, 5000])  # both ways of counting bits (64 bits)
 def test_bit_counts(values):
     rng = np.random.default_rng(values)
     numbers = rng.integers(0, 2**63, values, dtype=np.uint64)
