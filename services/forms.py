@@ -17,7 +17,9 @@ HONEYPOT = "website"
 
 def no_control_characters(value: str) -> None:
     """Refuse invisible control characters (line breaks are fine in longer text)."""
-    if any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co") and c not in "\n\r\t" for c in value):
+    if any(
+        unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co") and c not in "\n\r\t" for c in value
+    ):
         raise ValidationError("Please remove the invisible control characters from this text.")
 
 

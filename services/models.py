@@ -715,6 +715,15 @@ class Service(models.Model):
         return today + datetime.timedelta(days=(self.group_weekday - today.weekday()) % 7)
 
 
+class ListingForReview(Provider):
+    """The admin's "needs review" list: listings not verified for a year, or with open reports."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "listing needing review"
+        verbose_name_plural = "listings needing review"
+
+
 class RecommendationQuerySet(models.QuerySet):
     def approved(self):
         return self.filter(status=Recommendation.Status.APPROVED)
@@ -736,9 +745,7 @@ class Recommendation(models.Model):
         APPROVED = "approved", "Approved: shown on the profile"
         REJECTED = "rejected", "Rejected: not shown"
 
-    provider = models.ForeignKey(
-        Provider, on_delete=models.CASCADE, related_name="recommendations"
-    )
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="recommendations")
     author_name = models.CharField(
         "name", max_length=100, help_text="As it will be shown, e.g. “Dr A. Patel” or “Sam”."
     )
@@ -752,9 +759,7 @@ class Recommendation(models.Model):
     author_email = models.EmailField(
         "email", help_text="Only for our staff, to check the recommendation; never shown."
     )
-    text = models.TextField(
-        "recommendation", validators=[MaxLengthValidator(2000)]
-    )
+    text = models.TextField("recommendation", validators=[MaxLengthValidator(2000)])
     consents_to_publication = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -3,8 +3,8 @@ report that a listing is wrong. Each is a form page (GET shows it, POST sends it
 saying what happens next; only the form pages set a CSRF cookie, and none starts a session.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render

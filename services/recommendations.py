@@ -38,8 +38,9 @@ def recommendation_submit(
     return recommendation
 
 
-def _approved_count_update(provider_id: int) -> None:
-    """Recount (rather than add or subtract one), so the number cannot drift."""
+def recommendations_recount(*, provider_id: int) -> None:
+    """Recount a provider's approved recommendations (rather than add or subtract one, so the
+    number cannot drift); bump the listings version when it moved."""
     count = Recommendation.objects.approved().filter(provider_id=provider_id).count()
     changed = (
         Provider.objects.filter(pk=provider_id)
@@ -58,7 +59,7 @@ def _moderate(*, recommendation: Recommendation, status: str, by) -> Recommendat
     recommendation.moderated_at = timezone.now()
     recommendation.moderated_by = by
     recommendation.save(update_fields=["status", "moderated_at", "moderated_by"])
-    _approved_count_update(recommendation.provider_id)
+    recommendations_recount(provider_id=recommendation.provider_id)
     return recommendation
 
 
@@ -83,4 +84,4 @@ def recommendation_delete(*, recommendation: Recommendation, by) -> None:
     provider_id = recommendation.provider_id
     list(Provider.objects.select_for_update().filter(pk=provider_id))
     Recommendation.objects.filter(pk=recommendation.pk).delete()
-    _approved_count_update(provider_id)
+    recommendations_recount(provider_id=provider_id)

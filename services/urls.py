@@ -8,9 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("find/", views.find, name="find"),
     path("providers/<slug:slug>/", views.provider_detail, name="provider_detail"),
-    path(
-        "providers/<slug:slug>/contact/", public_forms.provider_contact, name="provider_contact"
-    ),
+    path("providers/<slug:slug>/contact/", public_forms.provider_contact, name="provider_contact"),
     path(
         "providers/<slug:slug>/contact/sent/",
         public_forms.provider_contact_sent,

@@ -285,7 +285,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     # The request log would record search terms beside client addresses.
-    "loggers": {"django.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        # django-axes logs every sign-in at INFO; failures are in its table already.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 if not DEBUG:

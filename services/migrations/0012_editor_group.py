@@ -39,6 +39,7 @@ EDITOR_PERMISSIONS = [
     "change_report",
     "view_enquiry",
     "change_enquiry",
+    "view_listingforreview",
 ]
 
 

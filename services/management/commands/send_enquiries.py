@@ -7,7 +7,9 @@ from services.models import Enquiry
 
 
 class Command(BaseCommand):
-    help = "Send enquiries that are waiting or failed, up to DJANGO_ENQUIRY_MAX_ATTEMPTS tries each."
+    help = (
+        "Send enquiries that are waiting or failed, up to DJANGO_ENQUIRY_MAX_ATTEMPTS tries each."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--limit", type=int, default=500, help="At most this many per run.")
