@@ -24,7 +24,9 @@ def listing_ages(context):
     a_year_ago = today - datetime.timedelta(days=REVIEW_AFTER_DAYS)
     ages = Provider.objects.published().aggregate(
         recent=Count("pk", filter=Q(last_verified__gte=half_a_year_ago)),
-        older=Count("pk", filter=Q(last_verified__gte=a_year_ago, last_verified__lt=half_a_year_ago)),
+        older=Count(
+            "pk", filter=Q(last_verified__gte=a_year_ago, last_verified__lt=half_a_year_ago)
+        ),
         stale=Count("pk", filter=Q(last_verified__lt=a_year_ago)),
         never=Count("pk", filter=Q(last_verified__isnull=True)),
     )
