@@ -9,7 +9,7 @@ from itertools import count
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.utils.text import slugify
 
@@ -335,41 +335,16 @@ def staff_user(django_user_model):
     )
 
 
-EDITOR_PERMISSIONS = [
-    *(
-        f"{action}_{model}"
-        for model in ("provider", "qualification", "location", "service")
-        for action in ("add", "change", "delete", "view")
-    ),
-    *(
-        f"view_{model}"
-        for model in (
-            "supporttype",
-            "approach",
-            "concern",
-            "language",
-            "community",
-            "agegroup",
-            "gender",
-        )
-    ),
-    "verify_provider",
-]
-
-
 @pytest.fixture
 def editor(django_user_model):
-    """Staff who edit listings and verify them, but may not publish them."""
+    """Staff in the "editor" group (migration 0012): they edit and verify listings and
+    moderate recommendations and reports, but may not publish, or manage users."""
     user = django_user_model.objects.create_user(
         username="editor", email="editor@example.org", password="a-long-test-password"
     )
     user.is_staff = True
     user.save()
-    permissions = Permission.objects.filter(
-        content_type__app_label="services", codename__in=EDITOR_PERMISSIONS
-    )
-    assert permissions.count() == len(EDITOR_PERMISSIONS)
-    user.user_permissions.set(permissions)
+    user.groups.add(Group.objects.get(name="editor"))
     return user
 
 

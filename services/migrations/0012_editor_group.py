@@ -1,5 +1,6 @@
-"""The "editor" staff role: edits, verifies and publishes listings and moderates what the
-public sends in, but cannot manage users, groups or the vocabularies' wording."""
+"""The "editor" staff role: edits and verifies listings and moderates what the public sends
+in. Publishing, archiving, users, groups and the vocabularies' wording stay with
+administrators (superusers, or a group an administrator makes with those permissions)."""
 
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
@@ -10,13 +11,9 @@ EDITOR_PERMISSIONS = [
     # Listings and what is edited inline with them.
     *(
         f"{action}_{model}"
-        for model in ("qualification", "location", "service")
+        for model in ("provider", "qualification", "location", "service")
         for action in ("add", "change", "delete", "view")
     ),
-    "add_provider",
-    "change_provider",
-    "view_provider",
-    "publish_provider",
     "verify_provider",
     # Vocabularies are chosen from, not edited.
     *(
