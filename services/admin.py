@@ -719,12 +719,11 @@ class ListingForReviewAdmin(admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER
 
     def get_queryset(self, request):
+        return ListingForReview.objects.needs_review().with_open_reports()
+
+    def get_ordering(self, request):
         # Listings with reports first, then the longest unchecked.
-        return (
-            ListingForReview.objects.needs_review()
-            .with_open_reports()
-            .order_by("-open_reports", models.F("last_verified").asc(nulls_first=True), "name")
-        )
+        return ["-open_reports", models.F("last_verified").asc(nulls_first=True), "name"]
 
     def has_add_permission(self, request):
         return False

@@ -636,3 +636,73 @@ def test_estimated_rows_follows_the_table_statistics(make_provider):
         assert admin_paging._estimated_rows(Provider._meta.db_table) == 5
     else:
         assert LargeTablePaginator(Provider.objects.order_by("pk"), 50).count == 5
+
+
+# --------------------------------------------------------------------------- no lost edits
+
+
+def test_two_staff_editing_one_listing_the_second_save_is_refused_and_kept(
+    staff_user, editor, html_form, make_complete_provider
+):
+    provider = make_complete_provider("Shared Listing", statement="The original words.")
+    first, second = Client(), Client()
+    first.force_login(staff_user)
+    second.force_login(editor)
+    # Both open the same listing.
+    first_data = html_form.parse(first.get(change_url(provider)).content.decode(), "provider_form")
+    second_data = html_form.parse(
+        second.get(change_url(provider)).content.decode(), "provider_form"
+    )
+    assert first_data["opened_at_version"] == second_data["opened_at_version"] == ["0"]
+
+    first_data["statement"] = "The first editor's words."
+    assert first.post(change_url(provider), {**first_data, "_save": "Save"}).status_code == 302
+
+    second_data["statement"] = "The second editor's words."
+    second_data["phone"] = "0113 496 0999"
+    refused = second.post(change_url(provider), {**second_data, "_save": "Save"})
+    assert refused.status_code == 200
+    html = refused.content.decode()
+    assert "Someone else saved this listing after you opened it" in html
+    # Nothing of the second save reached the database...
+    provider.refresh_from_db()
+    assert provider.statement == "The first editor's words."
+    assert provider.phone == "0113 496 0000"
+    assert provider.edit_version == 1
+    # ...and everything the second editor typed is still in the form.
+    kept = html_form.parse(html, "provider_form")
+    assert kept["statement"] == ["The second editor's words."]
+    assert kept["phone"] == ["0113 496 0999"]
+    assert kept["opened_at_version"] == ["1"]
+
+    # Having seen the newer version, saving again keeps the second editor's changes.
+    assert second.post(change_url(provider), {**kept, "_save": "Save"}).status_code == 302
+    provider.refresh_from_db()
+    assert provider.statement == "The second editor's words."
+    assert provider.edit_version == 2
+
+
+def test_a_form_without_its_version_is_refused(staff_client, html_form, make_complete_provider):
+    provider = make_complete_provider("No Version")
+    data = html_form.parse(staff_client.get(change_url(provider)).content.decode(), "provider_form")
+    del data["opened_at_version"]
+    data["statement"] = "Edited."
+    response = staff_client.post(change_url(provider), {**data, "_save": "Save"})
+    assert response.status_code == 200
+    assert "Someone else saved this listing" in response.content.decode()
+    provider.refresh_from_db()
+    assert provider.statement == ""
+
+
+def test_actions_between_opening_and_saving_do_not_refuse_the_edit(
+    staff_client, html_form, make_complete_provider
+):
+    """Publishing and verifying change no field of the form, so they do not bump the version."""
+    provider = make_complete_provider("Action Meanwhile")
+    data = html_form.parse(staff_client.get(change_url(provider)).content.decode(), "provider_form")
+    run_action(staff_client, "mark_verified", provider)
+    data["statement"] = "Still saved."
+    assert staff_client.post(change_url(provider), {**data, "_save": "Save"}).status_code == 302
+    provider.refresh_from_db()
+    assert provider.statement == "Still saved."
+    assert provider.last_verified == timezone.localdate()
