@@ -108,7 +108,7 @@ def test_admin_index_counts_published_listings_by_verification_age(
         assert f"published&amp;{link}" in html
         row = html.split(f"published&amp;{link}", 1)[1].split("</tr>", 1)[0]
         assert f"<td>{count}</td>" in row, link
-    assert "<th scope=\"row\">All published</th><td>5</td>" in html
+    assert '<th scope="row">All published</th><td>5</td>' in html
     assert "Open problem reports</a></th><td>1</td>" in html
     assert "Listings needing review" in html
 
