@@ -95,6 +95,10 @@ class EnquiryForm(PublicForm):
             "preferred_contact": forms.RadioSelect,
             "message": forms.Textarea(attrs={"rows": 7, "maxlength": 3000}),
         }
+        error_messages = {
+            "name": {"required": "Tell them your name."},
+            "message": {"required": "Write your message."},
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -130,6 +134,7 @@ class RecommendationForm(PublicForm):
         }
         help_texts = {
             "author_name": "A first name or initials is fine.",
+            "author_role": "Shown with your name, for example “GP, Leeds”.",
             "text": (
                 "What makes them good to work with. Please leave out anyone's health details. "
                 "Up to 2,000 characters."
@@ -141,6 +146,14 @@ class RecommendationForm(PublicForm):
             "author_email": forms.EmailInput(attrs={"autocomplete": "email"}),
             "text": forms.Textarea(attrs={"rows": 7, "maxlength": 2000}),
         }
+        error_messages = {
+            "relationship": {"required": "Choose how you know their work."},
+            "author_name": {"required": "Give your name, as it should be shown."},
+            "author_email": {
+                "required": "Give your email address, so our staff can check with you."
+            },
+            "text": {"required": "Write your recommendation."},
+        }
 
 
 class ReportForm(PublicForm):
@@ -150,7 +163,7 @@ class ReportForm(PublicForm):
         labels = {
             "problem": "What is wrong?",
             "details": "Anything else we should know?",
-            "reporter_email": "Your email address (optional)",
+            "reporter_email": "Your email address",
         }
         help_texts = {
             "details": "Needed if you chose “something else”. Up to 2,000 characters.",
@@ -161,3 +174,4 @@ class ReportForm(PublicForm):
             "details": forms.Textarea(attrs={"rows": 5, "maxlength": 2000}),
             "reporter_email": forms.EmailInput(attrs={"autocomplete": "email"}),
         }
+        error_messages = {"problem": {"required": "Choose what is wrong."}}

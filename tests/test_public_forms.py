@@ -159,7 +159,7 @@ def test_a_failed_send_keeps_the_enquiry_and_still_confirms(client, provider, mo
         ({"preferred_contact": "phone"}, "phone", "You chose a phone call for the reply"),
         ({"phone": "call me maybe"}, "phone", "Enter a phone number in digits"),
         ({"email": "not-an-address"}, "email", "Enter a valid email address."),
-        ({"message": ""}, "message", "This field is required."),
+        ({"message": ""}, "message", "Write your message."),
         ({"message": "x" * 3001}, "message", "at most 3000 characters"),
         ({"name": "Sam\nBcc: everyone@example.org"}, "name", "Please keep this to one line."),
         ({"name": "Sam\x07"}, "name", "invisible control characters"),
