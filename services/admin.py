@@ -619,9 +619,6 @@ class RecommendationAdmin(ReadOnlyAdmin):
         ("moderated_by", "moderated_at"),
     ]
 
-    def get_readonly_fields(self, request, obj=None):
-        return [*super().get_readonly_fields(request, obj), "moderated_by", "moderated_at"]
-
     @admin.action(description="Approve: show on the profile", permissions=["moderate"])
     def approve(self, request, queryset):
         _moderated(
@@ -666,9 +663,6 @@ class ReportAdmin(ReadOnlyAdmin):
         "created_at",
         ("closed_by", "closed_at"),
     ]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [*super().get_readonly_fields(request, obj), "closed_by", "closed_at"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).order_by("status", "-created_at")

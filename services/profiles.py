@@ -5,12 +5,15 @@ the provider link to (approaches, concerns, age groups, places, languages, commu
 one UNION ALL; and its newest approved recommendations.
 """
 
+import datetime
 from dataclasses import dataclass, field
 
 from django.db.models import CharField, F, IntegerField, QuerySet, Value
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from services.models import (
+    REVIEW_AFTER_DAYS,
     AgeGroup,
     Approach,
     Community,
@@ -52,6 +55,13 @@ class Profile:
     def concerns(self) -> list[Concern]:
         unique = {concern.slug: concern for detail in self.services for concern in detail.concerns}
         return sorted(unique.values(), key=lambda concern: concern.name)
+
+    @property
+    def stale(self) -> bool:
+        """Staff have not checked the listing in the last year (or ever)."""
+        checked = self.provider.last_verified
+        a_year_ago = timezone.localdate() - datetime.timedelta(days=REVIEW_AFTER_DAYS)
+        return checked is None or checked < a_year_ago
 
     @property
     def licence_verified_on(self):

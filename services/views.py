@@ -1,7 +1,5 @@
 """Public pages."""
 
-import datetime
-
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
@@ -12,14 +10,7 @@ from django.utils import timezone
 from services import facet_index, matching, results
 from services.facets import facet_counts
 from services.filters import RADIUS_CHOICES, RADIUS_DEFAULT_KM, SORTS, ProviderFilter
-from services.models import (
-    REVIEW_AFTER_DAYS,
-    Concern,
-    Location,
-    Provider,
-    Service,
-    SupportType,
-)
+from services.models import Concern, Location, Provider, Service, SupportType
 from services.profiles import Profile, profile_load
 from services.search import suggest_spelling
 
@@ -184,15 +175,12 @@ def _featured(offers: Q) -> list[Provider]:
 def provider_detail(request, slug):
     # Staff may preview a listing before it is public; for everyone else it does not exist.
     profile = profile_load(slug, include_unpublished=request.user.is_staff)
-    last_verified = profile.provider.last_verified
-    review_from = timezone.localdate() - datetime.timedelta(days=REVIEW_AFTER_DAYS)
     return render(
         request,
         "services/provider_detail.html",
         {
             "provider": profile.provider,
             "profile": profile,
-            "stale": last_verified is None or last_verified < review_from,
             "canonical_url": request.build_absolute_uri(profile.provider.get_absolute_url()),
             "structured_data": _structured_data(profile, request),
         },
