@@ -15,7 +15,9 @@ logger = logging.getLogger(__name__)
 def _key(request, scope: str) -> str:
     # The address is kept only as a keyed hash: the cache never holds who sent what.
     digest = hashlib.blake2b(
-        client_address(request).encode(), key=settings.SECRET_KEY.encode()[:64], digest_size=16
+        (client_address(request) or "unknown").encode(),
+        key=settings.SECRET_KEY.encode()[:64],
+        digest_size=16,
     ).hexdigest()
     return f"form-rate:{scope}:{digest}"
 

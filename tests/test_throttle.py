@@ -140,3 +140,11 @@ def test_client_address_behind_one_proxy_ignores_what_the_client_wrote(settings)
     assert client_address(request) == "203.0.113.9"
     # A request that did not pass through the proxy falls back to REMOTE_ADDR.
     assert client_address(request_from("192.0.2.1")) == "192.0.2.1"
+
+
+def test_client_address_is_none_without_a_valid_address(settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert client_address(request_from("")) is None
+    assert client_address(request_from("not-an-address")) is None
+    # A header that is not an address is not trusted either.
+    assert client_address(request_from("192.0.2.1", forwarded="junk")) == "192.0.2.1"
