@@ -70,9 +70,9 @@ def enquiry_send(*, enquiry: Enquiry) -> Enquiry:
     if not _claim(enquiry, now):
         enquiry.refresh_from_db()
         return enquiry
-    enquiry.refresh_from_db()
-    attempts = enquiry.attempts + 1
-    update = {"attempts": attempts, "last_attempt_at": now}
+    # As saved, with the provider's address as it is now.
+    enquiry = Enquiry.objects.select_related("provider").get(pk=enquiry.pk)
+    update = {"attempts": enquiry.attempts + 1, "last_attempt_at": now}
     if not enquiry.provider.email:
         update.update(delivery=Enquiry.Delivery.GAVE_UP, last_error="The listing has no email.")
     else:
@@ -80,7 +80,7 @@ def enquiry_send(*, enquiry: Enquiry) -> Enquiry:
             _email(enquiry).send(fail_silently=False)
         except Exception as error:  # SMTP, DNS, TLS, timeouts: all mean "try again later"
             logger.warning("Enquiry %s could not be sent: %s", enquiry.pk, error)
-            gave_up = attempts >= settings.ENQUIRY_MAX_ATTEMPTS
+            gave_up = update["attempts"] >= settings.ENQUIRY_MAX_ATTEMPTS
             update.update(
                 delivery=Enquiry.Delivery.GAVE_UP if gave_up else Enquiry.Delivery.FAILED,
                 last_error=f"{type(error).__name__}: {error}"[:500],
@@ -93,7 +93,8 @@ def enquiry_send(*, enquiry: Enquiry) -> Enquiry:
                 last_error="",
             )
     Enquiry.objects.filter(pk=enquiry.pk).update(**update)
-    enquiry.refresh_from_db()
+    for name, value in update.items():
+        setattr(enquiry, name, value)
     return enquiry
 
 

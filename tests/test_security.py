@@ -311,3 +311,16 @@ def test_statements_are_plain_text_shown_escaped(client, make_published_provider
     assert '<script>alert("x")</script>' not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
     assert 'href="javascript:x"' not in html
+
+
+@pytest.mark.django_db
+def test_a_refused_csrf_token_gets_a_page_in_words(make_published_provider):
+    provider = make_published_provider("Token Check")
+    response = Client(enforce_csrf_checks=True).post(
+        reverse("services:provider_report", args=[provider.slug]), {"problem": "moved"}
+    )
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "<h1>Your form could not be sent</h1>" in html
+    assert "back button" in html
+    assert "Samaritans" in html  # the crisis line, as on every page
