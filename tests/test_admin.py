@@ -706,3 +706,62 @@ def test_actions_between_opening_and_saving_do_not_refuse_the_edit(
     provider.refresh_from_db()
     assert provider.statement == "Still saved."
     assert provider.last_verified == timezone.localdate()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_saves_at_the_same_moment_the_second_waits_and_is_refused(
+    staff_user, editor, html_form, make_complete_provider, monkeypatch
+):
+    """PostgreSQL: the lock is held from the check to the commit, so two saves cannot both pass."""
+    import threading
+
+    from django.db import connections
+
+    from services.admin import ProviderAdmin
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite takes one writer at a time anyway; the row lock is PostgreSQL's.")
+    provider = make_complete_provider("Raced Listing")
+    clients = {}
+    for name, user in (("first", staff_user), ("second", editor)):
+        clients[name] = Client()
+        clients[name].force_login(user)
+    forms = {
+        name: html_form.parse(client.get(change_url(provider)).content.decode(), "provider_form")
+        for name, client in clients.items()
+    }
+
+    first_holds_the_lock, let_first_finish = threading.Event(), threading.Event()
+    real_save_model = ProviderAdmin.save_model
+
+    def slow_save_model(self, request, obj, form, change):
+        if request.user == staff_user:
+            first_holds_the_lock.set()
+            let_first_finish.wait(10)
+        return real_save_model(self, request, obj, form, change)
+
+    monkeypatch.setattr(ProviderAdmin, "save_model", slow_save_model)
+    responses = {}
+
+    def save(name, statement):
+        try:
+            data = {**forms[name], "statement": statement, "_save": "Save"}
+            responses[name] = clients[name].post(change_url(provider), data)
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=save, args=("first", "First words."))
+    second = threading.Thread(target=save, args=("second", "Second words."))
+    first.start()
+    assert first_holds_the_lock.wait(10)
+    second.start()
+    second.join(1)
+    assert second.is_alive(), "the second save should wait for the first one's lock"
+    let_first_finish.set()
+    first.join(10)
+    second.join(10)
+    assert responses["first"].status_code == 302
+    assert responses["second"].status_code == 200
+    assert "Someone else saved this listing" in responses["second"].content.decode()
+    provider.refresh_from_db()
+    assert (provider.statement, provider.edit_version) == ("First words.", 1)
