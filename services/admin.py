@@ -701,11 +701,11 @@ class EnquiryAdmin(ReadOnlyAdmin):
 
 @admin.register(ListingForReview)
 class ListingForReviewAdmin(admin.ModelAdmin):
-    """Listings staff should check: not verified for a year, or reported as wrong."""
+    """Published listings staff should check: not verified for a year, or reported as wrong."""
 
-    list_display = ["edit_link", "status", "last_verified", "open_reports", "why"]
+    list_display = ["edit_link", "last_verified", "open_reports", "why"]
     list_display_links = None
-    list_filter = ["status", OpenReportsFilter]
+    list_filter = [OpenReportsFilter, VerificationAgeFilter]
     search_fields = ["name", "=slug"]
     list_per_page = 50
     paginator = LargeTablePaginator

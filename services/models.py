@@ -164,11 +164,12 @@ class ProviderQuerySet(models.QuerySet):
         )
 
     def needs_review(self, today: datetime.date | None = None):
-        """Listings still in use that were not verified in the last year, or have open reports."""
+        """Published listings not verified in the last year (or never), or with open reports:
+        what the public may be acting on that staff should check."""
         today = today or timezone.localdate()
         stale = today - datetime.timedelta(days=REVIEW_AFTER_DAYS)
         reported = Report.objects.filter(provider=OuterRef("pk"), status=Report.Status.OPEN)
-        return self.exclude(status=Provider.Status.ARCHIVED).filter(
+        return self.published().filter(
             Q(last_verified__lt=stale) | Q(last_verified__isnull=True) | Exists(reported)
         )
 
@@ -716,7 +717,7 @@ class Service(models.Model):
 
 
 class ListingForReview(Provider):
-    """The admin's "needs review" list: listings not verified for a year, or with open reports."""
+    """The admin's "needs review" list: published listings not verified for a year, or reported."""
 
     class Meta:
         proxy = True

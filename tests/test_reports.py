@@ -20,6 +20,7 @@ def review_names(response) -> list[str]:
 
 @pytest.fixture
 def listings(make_published_provider, make_complete_provider, days_ago):
+    make_complete_provider("Draft Listing")  # not public yet: its first check comes with publishing
     return {
         "fresh": make_published_provider("Fresh Listing", last_verified=days_ago(30)),
         "stale": make_published_provider("Stale Listing", last_verified=days_ago(400)),
@@ -54,7 +55,7 @@ def test_needs_review_lists_stale_never_checked_and_reported_listings(
 ):
     report_submit(provider=listings["reported"], problem="closed")
     names = review_names(staff_client.get(REVIEW))
-    # Reports first, then the longest unchecked; fresh and archived ones are not there.
+    # Reports first, then the longest unchecked; fresh, draft and archived ones are not there.
     assert names == ["Reported Listing", "Never Checked", "Stale Listing"]
     html = staff_client.get(REVIEW).content.decode()
     assert "1 open report" in html
@@ -110,7 +111,9 @@ def test_admin_index_counts_published_listings_by_verification_age(
         assert f"<td>{count}</td>" in row, link
     assert '<th scope="row">All published</th><td>5</td>' in html
     assert "Open problem reports</a></th><td>1</td>" in html
-    assert "Listings needing review" in html
+    assert "Listings needing review</a>" in html
+    review_row = html.split("Listings needing review</a>", 1)[1].split("</tr>", 1)[0]
+    assert "<td>3</td>" in review_row  # stale, never checked, reported (fresh)
 
 
 def test_report_rules_are_in_the_database_too(listings):

@@ -40,6 +40,7 @@ def listing_ages(context):
         "shown": True,
         "rows": rows,
         "total": sum(count for _label, count, _key in rows),
+        "needs_review": Provider.objects.needs_review(today).count(),
         "open_reports": Report.objects.filter(status=Report.Status.OPEN).count(),
         "pending_recommendations": Recommendation.objects.pending().count(),
         "unsent_enquiries": Enquiry.objects.exclude(delivery=Enquiry.Delivery.SENT).count(),
