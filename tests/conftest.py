@@ -1,6 +1,7 @@
 """Shared fixtures: factories for listings and users, the taxonomy fixture, no network."""
 
 import datetime
+import importlib
 import ipaddress
 import socket
 from decimal import Decimal
@@ -9,7 +10,7 @@ from itertools import count
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.utils.text import slugify
 
@@ -327,6 +328,9 @@ def make_listing(taxonomies, make_provider, make_location, make_service, make_qu
 
 # --------------------------------------------------------------------------- users
 
+# The editor role as migration 0012 makes it.
+EDITOR_GROUP = importlib.import_module("services.migrations.0012_editor_group")
+
 
 @pytest.fixture
 def staff_user(django_user_model):
@@ -344,7 +348,16 @@ def editor(django_user_model):
     )
     user.is_staff = True
     user.save()
-    user.groups.add(Group.objects.get(name="editor"))
+    group, made = Group.objects.get_or_create(name=EDITOR_GROUP.EDITOR_GROUP)
+    if made:
+        # A transactional test emptied the tables, and the group with them; the
+        # permissions themselves come back after each flush, the group does not.
+        group.permissions.set(
+            Permission.objects.filter(
+                content_type__app_label="services", codename__in=EDITOR_GROUP.EDITOR_PERMISSIONS
+            )
+        )
+    user.groups.add(group)
     return user
 
 

@@ -324,3 +324,13 @@ def test_a_refused_csrf_token_gets_a_page_in_words(make_published_provider):
     assert "<h1>Your form could not be sent</h1>" in html
     assert "back button" in html
     assert "Samaritans" in html  # the crisis line, as on every page
+
+
+@pytest.mark.django_db
+def test_the_migration_gives_the_editor_group_exactly_its_permissions():
+    from tests.conftest import EDITOR_GROUP
+
+    group = Group.objects.get(name="editor")
+    assert set(group.permissions.values_list("codename", flat=True)) == set(
+        EDITOR_GROUP.EDITOR_PERMISSIONS
+    )
