@@ -46,7 +46,7 @@ from services.recommendations import (
     recommendation_reject,
     recommendations_recount,
 )
-from services.reports import report_dismiss, report_resolve
+from services.reports import report_dismiss, report_resolve, reports_recount
 from services.search import SYNONYMS_CACHE_KEY
 
 admin.site.site_header = "Therapy directory: staff"
@@ -177,9 +177,7 @@ class OpenReportsFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "open":
-            return queryset.filter(
-                Exists(Report.objects.filter(provider=OuterRef("pk"), status=Report.Status.OPEN))
-            )
+            return queryset.filter(open_reports__gt=0)
         return queryset
 
 
@@ -351,7 +349,7 @@ class ProviderAdmin(VersionAdmin):
         "status",
         "accepting_new_clients",
         "last_verified",
-        "open_reports",
+        "open_reports_flag",
         "public_page",
     ]
     list_filter = [
@@ -382,7 +380,7 @@ class ProviderAdmin(VersionAdmin):
         "created_at",
         "updated_at",
         "public_page",
-        "open_reports",
+        "open_reports_flag",
         "recommendations_approved",
     ]
     inlines = [QualificationInline, LocationInline, ServiceInline]
@@ -410,7 +408,7 @@ class ProviderAdmin(VersionAdmin):
                     ("status", "public_page"),
                     ("status_changed_at", "status_changed_by"),
                     ("last_verified", "last_verified_by"),
-                    ("open_reports", "recommendations_approved"),
+                    ("open_reports_flag", "recommendations_approved"),
                     ("created_at", "updated_at"),
                 ],
                 "description": "Change these with the buttons below or the actions on the list page.",
@@ -418,17 +416,9 @@ class ProviderAdmin(VersionAdmin):
         ),
     ]
 
-    def get_queryset(self, request):
-        # One correlated count per row shown: the flag for listings with open reports.
-        return super().get_queryset(request).with_open_reports()
-
     @admin.display(description="open reports", ordering="open_reports")
-    def open_reports(self, provider):
-        count = getattr(provider, "open_reports", None)
-        if count is None:
-            if not provider.pk:
-                return "-"
-            count = provider.reports.filter(status=Report.Status.OPEN).count()
+    def open_reports_flag(self, provider):
+        count = provider.open_reports
         if not count:
             return "None"
         url = reverse("admin:services_report_changelist")
@@ -518,8 +508,9 @@ class ProviderAdmin(VersionAdmin):
         super().save_related(request, form, formsets, change)
         # Inlines are saved now, so the search text and card can be rebuilt.
         search_index_update([form.instance.pk])
-        # The form saved the count it read (or an old version's, in a revert): count again.
+        # The form saved the counts it read (or an old version's, in a revert): count again.
         recommendations_recount(provider_id=form.instance.pk)
+        reports_recount(provider_id=form.instance.pk)
 
     # The change form's "Save and publish" / "Save and unpublish" buttons
     # (templates/admin/services/provider/submit_line.html).
@@ -713,7 +704,7 @@ class ListingForReviewAdmin(admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER
 
     def get_queryset(self, request):
-        return ListingForReview.objects.needs_review().with_open_reports()
+        return ListingForReview.objects.needs_review()
 
     def get_ordering(self, request):
         # Listings with reports first, then the longest unchecked.
@@ -735,10 +726,6 @@ class ListingForReviewAdmin(admin.ModelAdmin):
             reverse("admin:services_provider_change", args=[listing.pk]),
             listing.name,
         )
-
-    @admin.display(description="open reports", ordering="open_reports")
-    def open_reports(self, listing):
-        return listing.open_reports
 
     @admin.display(description="why")
     def why(self, listing):

@@ -8,8 +8,8 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, Lower
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
@@ -150,27 +150,13 @@ class ProviderQuerySet(models.QuerySet):
         """Listings with at least one approved recommendation."""
         return self.filter(recommendations_approved__gt=0)
 
-    def with_open_reports(self):
-        """Each listing with `open_reports`: how many problem reports staff have not closed."""
-        open_reports = (
-            Report.objects.filter(provider=OuterRef("pk"), status=Report.Status.OPEN)
-            .order_by()
-            .values("provider")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        return self.annotate(
-            open_reports=Coalesce(Subquery(open_reports, output_field=models.IntegerField()), 0)
-        )
-
     def needs_review(self, today: datetime.date | None = None):
         """Published listings not verified in the last year (or never), or with open reports:
         what the public may be acting on that staff should check."""
         today = today or timezone.localdate()
         stale = today - datetime.timedelta(days=REVIEW_AFTER_DAYS)
-        reported = Report.objects.filter(provider=OuterRef("pk"), status=Report.Status.OPEN)
         return self.published().filter(
-            Q(last_verified__lt=stale) | Q(last_verified__isnull=True) | Exists(reported)
+            Q(last_verified__lt=stale) | Q(last_verified__isnull=True) | Q(open_reports__gt=0)
         )
 
 
@@ -247,6 +233,9 @@ class Provider(models.Model):
     # How many recommendations staff approved; kept by services/recommendations.py so
     # results can sort and filter by "recommended" without counting.
     recommendations_approved = models.PositiveIntegerField(default=0, editable=False)
+    # How many visitors' problem reports are open; kept by services/reports.py, so staff
+    # lists can flag and sort by it without counting per row.
+    open_reports = models.PositiveIntegerField(default=0, editable=False)
 
     # Denormalised for search (services/indexing.py keeps them current): the words of
     # the name, statement, services, qualifications, languages and places.
@@ -269,6 +258,12 @@ class Provider(models.Model):
             ),
             # The admin list is ordered by name.
             models.Index(fields=["name"]),
+            # The few listings with open reports, for the needs-review list.
+            models.Index(
+                fields=["open_reports"],
+                condition=Q(open_reports__gt=0),
+                name="provider_reported_idx",
+            ),
             # Results sorted by name ignore case.
             models.Index(Lower("name"), name="provider_name_lower_idx"),
         ]

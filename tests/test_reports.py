@@ -123,3 +123,14 @@ def test_report_rules_are_in_the_database_too(listings):
         Report.objects.create(provider=listings["fresh"], problem="other", details="")
     with transaction.atomic(), pytest.raises(IntegrityError):
         Report.objects.create(provider=listings["fresh"], problem="gremlins")
+
+
+def test_saving_the_listing_keeps_its_open_report_count(staff_client, html_form, listings):
+    provider = listings["reported"]
+    change = reverse("admin:services_provider_change", args=[provider.pk])
+    data = html_form.parse(staff_client.get(change).content.decode(), "provider_form")
+    report_submit(provider=provider, problem="phone")  # arrives while the form is open
+    data["statement"] = "Edited."
+    assert staff_client.post(change, {**data, "_save": "Save"}).status_code == 302
+    provider.refresh_from_db()
+    assert (provider.statement, provider.open_reports) == ("Edited.", 1)

@@ -352,6 +352,7 @@ class ListingGenerator:
         provider.recommendations_approved = sum(
             1 for values in plan["recommendations"] if values[6] == "approved"
         )
+        provider.open_reports = len(plan["reports"])  # all open
         # The same document and card services.indexing builds from saved rows.
         facts = self.facts(plan)
         provider.search_document = search_document(facts)
