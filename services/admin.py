@@ -557,6 +557,10 @@ class ProviderAdmin(VersionAdmin):
 class ReadOnlyAdmin(admin.ModelAdmin):
     """What the public sent: staff read it and act on it with actions, never rewrite it."""
 
+    paginator = LargeTablePaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+
     def has_add_permission(self, request):
         return False
 
