@@ -17,28 +17,43 @@ from reversion.admin import VersionAdmin
 from services import listings
 from services.admin_csv import ProviderCsvAdminMixin
 from services.admin_paging import LargeTablePaginator
+from services.enquiries import enquiry_retry_now
 from services.filters import clear_taxonomy_cache
 from services.indexing import search_index_update
 from services.models import (
+    REVIEW_AFTER_DAYS,
     AgeGroup,
     Approach,
     Community,
     Concern,
+    Enquiry,
     Gender,
     Language,
+    ListingForReview,
     ListingsVersion,
     Location,
     Provider,
     Qualification,
+    Recommendation,
+    Report,
     SearchSynonym,
     Service,
     SupportType,
 )
+from services.recommendations import (
+    recommendation_approve,
+    recommendation_delete,
+    recommendation_reject,
+    recommendations_recount,
+)
+from services.reports import report_dismiss, report_resolve, reports_recount
 from services.search import forget_synonyms
 
 admin.site.site_header = "Therapy directory: staff"
 admin.site.site_title = "Therapy directory staff"
 admin.site.index_title = "Listings and vocabularies"
+# Adds the listings' verification ages and the moderation queues above the app list.
+admin.site.index_template = "admin/directory_index.html"
 
 
 @admin.register(Approach, Concern, Community, Gender)
@@ -163,6 +178,60 @@ class VerificationAgeFilter(admin.SimpleListFilter):
         return queryset
 
 
+class OpenReportsFilter(admin.SimpleListFilter):
+    title = "problem reports"
+    parameter_name = "reports"
+
+    def lookups(self, request, model_admin):
+        return [("open", "Has open reports")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(open_reports__gt=0)
+        return queryset
+
+
+EDIT_CONFLICT = (
+    "Someone else saved this listing after you opened it, so your changes were not saved. "
+    "They are still in the form below. Open the listing in a new tab to see the newer version, "
+    "then save again here to keep your changes, or reload this page to drop them."
+)
+
+
+class ProviderAdminForm(forms.ModelForm):
+    """The listing form, with an optimistic lock: the version it was opened at travels with it."""
+
+    # Not named after the model field: the admin refuses non-editable fields in forms.
+    opened_at_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # Off in django-reversion's "revert to this version" pages, whose form is an old version.
+    check_edit_version = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["opened_at_version"].initial = self.instance.edit_version
+        self.saved_edit_version = self.instance.edit_version
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if not self.instance.pk:
+            return cleaned_data
+        # Locked until the admin's transaction ends: a second save made at the same moment
+        # waits here, then sees the first one's number.
+        current = (
+            Provider.objects.select_for_update()
+            .filter(pk=self.instance.pk)
+            .values_list("edit_version", flat=True)
+            .first()
+        )
+        self.saved_edit_version = current or 0
+        if self.check_edit_version and cleaned_data.get("opened_at_version") != current:
+            # Carry the newer number, so saving again (having looked) is taken as meant.
+            self.data = self.data.copy()
+            self.data[self.add_prefix("opened_at_version")] = str(current)
+            raise ValidationError(EDIT_CONFLICT, code="edit_conflict")
+        return cleaned_data
+
+
 class ServiceInlineFormSet(BaseInlineFormSet):
     def clean(self):
         super().clean()
@@ -283,18 +352,21 @@ class ServiceInline(admin.StackedInline):
 
 @admin.register(Provider)
 class ProviderAdmin(ProviderCsvAdminMixin, VersionAdmin):
+    form = ProviderAdminForm
     list_display = [
         "name",
         "kind",
         "status",
         "accepting_new_clients",
         "last_verified",
+        "open_reports_flag",
         "public_page",
     ]
     list_filter = [
         "status",
         SupportTypeFilter,
         VerificationAgeFilter,
+        OpenReportsFilter,
         "accepting_new_clients",
         "kind",
     ]
@@ -318,11 +390,13 @@ class ProviderAdmin(ProviderCsvAdminMixin, VersionAdmin):
         "created_at",
         "updated_at",
         "public_page",
+        "open_reports_flag",
+        "recommendations_approved",
     ]
     inlines = [QualificationInline, LocationInline, ServiceInline]
     actions = ["publish", "unpublish", "archive", "mark_verified"]
     fieldsets = [
-        (None, {"fields": [("name", "slug"), "kind", "statement"]}),
+        (None, {"fields": [("name", "slug"), "kind", "statement", "opened_at_version"]}),
         (
             "Getting to know them",
             {
@@ -344,12 +418,45 @@ class ProviderAdmin(ProviderCsvAdminMixin, VersionAdmin):
                     ("status", "public_page"),
                     ("status_changed_at", "status_changed_by"),
                     ("last_verified", "last_verified_by"),
+                    ("open_reports_flag", "recommendations_approved"),
                     ("created_at", "updated_at"),
                 ],
                 "description": "Change these with the buttons below or the actions on the list page.",
             },
         ),
     ]
+
+    @admin.display(description="open reports", ordering="open_reports")
+    def open_reports_flag(self, provider):
+        count = provider.open_reports
+        if not count:
+            return "None"
+        url = reverse("admin:services_report_changelist")
+        return format_html(
+            '<a class="open-reports" href="{}?provider__id__exact={}&status__exact=open">'
+            "⚠ {} open</a>",
+            url,
+            provider.pk,
+            count,
+        )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.check_edit_version = not getattr(request, "_reverting_listing", False)
+        return form
+
+    def revision_view(self, request, object_id, version_id, extra_context=None):
+        request._reverting_listing = True
+        return super().revision_view(request, object_id, version_id, extra_context)
+
+    def recover_view(self, request, version_id, extra_context=None):
+        request._reverting_listing = True
+        return super().recover_view(request, version_id, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        # The number the lock read, not the form's (an old version's in a revert): one more.
+        obj.edit_version = form.saved_edit_version + 1 if change else 0
+        super().save_model(request, obj, form, change)
 
     @admin.display(description="public page")
     def public_page(self, provider):
@@ -411,6 +518,9 @@ class ProviderAdmin(ProviderCsvAdminMixin, VersionAdmin):
         super().save_related(request, form, formsets, change)
         # Inlines are saved now, so the search text and card can be rebuilt.
         search_index_update([form.instance.pk])
+        # The form saved the counts it read (or an old version's, in a revert): count again.
+        recommendations_recount(provider_id=form.instance.pk)
+        reports_recount(provider_id=form.instance.pk)
 
     # The change form's "Save and publish" / "Save and unpublish" buttons
     # (templates/admin/services/provider/submit_line.html).
@@ -449,3 +559,198 @@ class ProviderAdmin(ProviderCsvAdminMixin, VersionAdmin):
 
     def response_change(self, request, obj):
         return self._after_save(request, obj) or super().response_change(request, obj)
+
+
+# --------------------------------------------------------------------------- moderation
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """What the public sent: staff read it and act on it with actions, never rewrite it."""
+
+    paginator = LargeTablePaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_change_permission(self, request, obj=None):
+        # Viewing is enough to open an item; the actions below check "change".
+        return super().has_change_permission(request, obj) if obj is None else False
+
+    def has_moderate_permission(self, request):
+        return request.user.has_perm(f"services.change_{self.model._meta.model_name}")
+
+
+def _moderated(modeladmin, request, queryset, operation, done: str):
+    count = 0
+    for item in queryset:
+        operation(item, request.user)
+        modeladmin.log_change(request, item, done.capitalize())
+        count += 1
+    noun = modeladmin.model._meta.verbose_name
+    plural = modeladmin.model._meta.verbose_name_plural
+    modeladmin.message_user(
+        request, f"{count} {noun if count == 1 else plural} {done}.", messages.SUCCESS
+    )
+
+
+@admin.register(Recommendation)
+class RecommendationAdmin(ReadOnlyAdmin):
+    list_display = [
+        "provider",
+        "author_name",
+        "relationship",
+        "status",
+        "created_at",
+        "moderated_by",
+        "moderated_at",
+    ]
+    list_filter = ["status", "relationship"]
+    list_select_related = ["provider", "moderated_by"]
+    search_fields = ["provider__name", "author_name", "author_email"]
+    actions = ["approve", "reject"]
+    fields = [
+        "provider",
+        "status",
+        ("author_name", "author_role"),
+        ("relationship", "author_email"),
+        "text",
+        "consents_to_publication",
+        "created_at",
+        ("moderated_by", "moderated_at"),
+    ]
+
+    @admin.action(description="Approve: show on the profile", permissions=["moderate"])
+    def approve(self, request, queryset):
+        _moderated(
+            self,
+            request,
+            queryset,
+            lambda r, by: recommendation_approve(recommendation=r, by=by),
+            "approved",
+        )
+
+    @admin.action(description="Reject: do not show (or take down)", permissions=["moderate"])
+    def reject(self, request, queryset):
+        _moderated(
+            self,
+            request,
+            queryset,
+            lambda r, by: recommendation_reject(recommendation=r, by=by),
+            "rejected",
+        )
+
+    def delete_model(self, request, obj):
+        recommendation_delete(recommendation=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for recommendation in queryset:
+            recommendation_delete(recommendation=recommendation, by=request.user)
+
+
+@admin.register(Report)
+class ReportAdmin(ReadOnlyAdmin):
+    list_display = ["provider", "problem", "status", "created_at", "closed_by", "closed_at"]
+    list_filter = ["status", "problem"]
+    list_select_related = ["provider", "closed_by"]
+    search_fields = ["provider__name", "details"]
+    actions = ["resolve", "dismiss"]
+    fields = [
+        "provider",
+        "problem",
+        "details",
+        "reporter_email",
+        "status",
+        "created_at",
+        ("closed_by", "closed_at"),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).order_by("status", "-created_at")
+
+    @admin.action(description="Resolved: the listing was corrected", permissions=["moderate"])
+    def resolve(self, request, queryset):
+        _moderated(
+            self, request, queryset, lambda r, by: report_resolve(report=r, by=by), "resolved"
+        )
+
+    @admin.action(description="Dismiss: nothing to change", permissions=["moderate"])
+    def dismiss(self, request, queryset):
+        _moderated(
+            self, request, queryset, lambda r, by: report_dismiss(report=r, by=by), "dismissed"
+        )
+
+
+@admin.register(Enquiry)
+class EnquiryAdmin(ReadOnlyAdmin):
+    list_display = ["provider", "name", "created_at", "delivery", "attempts", "sent_at"]
+    list_filter = ["delivery"]
+    list_select_related = ["provider"]
+    search_fields = ["provider__name", "name", "email"]
+    actions = ["send_again"]
+
+    @admin.action(description="Try sending again now", permissions=["moderate"])
+    def send_again(self, request, queryset):
+        results = [enquiry_retry_now(enquiry=enquiry).delivery for enquiry in queryset]
+        sent = results.count(Enquiry.Delivery.SENT)
+        self.message_user(
+            request,
+            f"{sent} of {len(results)} sent.",
+            messages.SUCCESS if sent == len(results) else messages.WARNING,
+        )
+
+
+@admin.register(ListingForReview)
+class ListingForReviewAdmin(admin.ModelAdmin):
+    """Published listings staff should check: not verified for a year, or reported as wrong."""
+
+    list_display = ["edit_link", "last_verified", "open_reports", "why"]
+    list_display_links = None
+    list_filter = [OpenReportsFilter, VerificationAgeFilter]
+    search_fields = ["name", "=slug"]
+    list_per_page = 50
+    paginator = LargeTablePaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+
+    def get_queryset(self, request):
+        return ListingForReview.objects.needs_review()
+
+    def get_ordering(self, request):
+        # Listings with reports first, then the longest unchecked.
+        return ["-open_reports", models.F("last_verified").asc(nulls_first=True), "name"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="listing", ordering="name")
+    def edit_link(self, listing):
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:services_provider_change", args=[listing.pk]),
+            listing.name,
+        )
+
+    @admin.display(description="why")
+    def why(self, listing):
+        reasons = []
+        if listing.open_reports:
+            reasons.append(
+                f"{listing.open_reports} open report{'s' if listing.open_reports != 1 else ''}"
+            )
+        stale = timezone.localdate() - datetime.timedelta(days=REVIEW_AFTER_DAYS)
+        if listing.last_verified is None:
+            reasons.append("never verified")
+        elif listing.last_verified < stale:
+            reasons.append("not verified for over 12 months")
+        return "; ".join(reasons)

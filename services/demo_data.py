@@ -556,3 +556,35 @@ STATEMENT_CLOSINGS = [
     "I have regular clinical supervision and follow my professional body's ethical framework.",
     "You are welcome to bring a friend or family member to the first meeting.",
 ]
+
+# Recommendations and problem reports for the demo (services/management/commands/seed_demo.py).
+# {name} is the provider's first name (or the organisation's name), {town} where they work.
+RECOMMENDATION_TEXTS = {
+    "referrer": [
+        "I have referred a number of patients to {name} and every one has been seen promptly and treated with real care. With their consent, {name} keeps me informed and is clear when someone needs a different kind of help.",
+        "People I send to {name} come back to me calmer and with a plan. {name} is reliable about replying and honest about waiting times.",
+        "A dependable service for the people I work with in {town}. Clear about fees and about what they can and cannot offer.",
+    ],
+    "colleague": [
+        "I have worked alongside {name} for several years. They prepare carefully, take supervision seriously and are honest about the limits of their practice.",
+        "{name} is one of the most thoughtful practitioners I know: warm with clients and careful with their records and their privacy.",
+        "I share rooms with {name} in {town}. Clients often tell me how welcome they felt from the first session.",
+    ],
+    "former_client": [
+        "I went to {name} after a very hard year. I felt listened to from the start and never rushed, and I left with ways of coping that I still use.",
+        "I was nervous about starting, but {name} explained everything at the beginning and let me go at my own pace. I would recommend them to a friend.",
+        "Practical and kind. {name} helped me make sense of things without telling me what to do.",
+    ],
+}
+RECOMMENDER_ROLES = {
+    "referrer": ["GP, {town}", "Practice nurse", "School counsellor", "Social worker, {town}"],
+    "colleague": ["Counsellor", "Clinical supervisor", "Psychotherapist, {town}", ""],
+    "former_client": [""],
+}
+REPORT_DETAILS = {
+    "phone": "I rang three times this week and the number said it was not recognised.",
+    "not_taking": "They told me on the phone that their list is full until next year.",
+    "moved": "The practice on this street has closed; a sign says they have moved across town.",
+    "closed": "Their website says they stopped seeing clients last month.",
+    "other": "The fees on their own website are higher than the ones shown here.",
+}

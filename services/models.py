@@ -7,7 +7,7 @@ import reversion
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -139,12 +139,29 @@ class SearchWord(models.Model):
         return self.word
 
 
+# A listing not checked by staff for this long needs review.
+REVIEW_AFTER_DAYS = 365
+
+
 class ProviderQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Provider.Status.PUBLISHED)
 
     def verified_before(self, date):
         return self.filter(Q(last_verified__lt=date) | Q(last_verified__isnull=True))
+
+    def recommended(self):
+        """Listings with at least one approved recommendation."""
+        return self.filter(recommendations_approved__gt=0)
+
+    def needs_review(self, today: datetime.date | None = None):
+        """Published listings not verified in the last year (or never), or with open reports:
+        what the public may be acting on that staff should check."""
+        today = today or timezone.localdate()
+        stale = today - datetime.timedelta(days=REVIEW_AFTER_DAYS)
+        return self.published().filter(
+            Q(last_verified__lt=stale) | Q(last_verified__isnull=True) | Q(open_reports__gt=0)
+        )
 
 
 # A listing is versioned as one unit with what is edited inline beside it.
@@ -216,6 +233,15 @@ class Provider(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Optimistic lock for the admin's edit form: each save there adds one, and a form
+    # that was opened at an older number is refused instead of overwriting newer edits.
+    edit_version = models.PositiveIntegerField(default=0, editable=False)
+    # How many recommendations staff approved; kept by services/recommendations.py so
+    # results can sort and filter by "recommended" without counting.
+    recommendations_approved = models.PositiveIntegerField(default=0, editable=False)
+    # How many visitors' problem reports are open; kept by services/reports.py, so staff
+    # lists can flag and sort by it without counting per row.
+    open_reports = models.PositiveIntegerField(default=0, editable=False)
 
     # Denormalised for search (services/indexing.py keeps them current): the words of
     # the name, statement, services, qualifications, languages and places.
@@ -238,6 +264,12 @@ class Provider(models.Model):
             ),
             # The admin list is ordered by name.
             models.Index(fields=["name"]),
+            # The few listings with open reports, for the needs-review list.
+            models.Index(
+                fields=["open_reports"],
+                condition=Q(open_reports__gt=0),
+                name="provider_reported_idx",
+            ),
             # Results sorted by name ignore case.
             models.Index(Lower("name"), name="provider_name_lower_idx"),
         ]
@@ -736,6 +768,228 @@ def _service_locations_changed(sender, instance, action, reverse, pk_set, **kwar
 
 
 m2m_changed.connect(_service_locations_changed, sender=Service.locations.through)
+
+
+class ListingForReview(Provider):
+    """The admin's "needs review" list: published listings not verified for a year, or reported."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "listing needing review"
+        verbose_name_plural = "listings needing review"
+
+
+class RecommendationQuerySet(models.QuerySet):
+    def approved(self):
+        return self.filter(status=Recommendation.Status.APPROVED)
+
+    def pending(self):
+        return self.filter(status=Recommendation.Status.PENDING)
+
+
+class Recommendation(models.Model):
+    """A recommendation of a provider by someone who knows their work, shown once staff approve it."""
+
+    class Relationship(models.TextChoices):
+        REFERRER = "referrer", "A professional who refers people to them"
+        COLLEAGUE = "colleague", "A colleague"
+        FORMER_CLIENT = "former_client", "A former client"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for staff"
+        APPROVED = "approved", "Approved: shown on the profile"
+        REJECTED = "rejected", "Rejected: not shown"
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="recommendations")
+    author_name = models.CharField(
+        "name", max_length=100, help_text="As it will be shown, e.g. “Dr A. Patel” or “Sam”."
+    )
+    relationship = models.CharField(max_length=20, choices=Relationship)
+    author_role = models.CharField(
+        "role or organisation",
+        max_length=120,
+        blank=True,
+        help_text="Optional, shown with the name, e.g. “GP, Leeds”.",
+    )
+    author_email = models.EmailField(
+        "email", help_text="Only for our staff, to check the recommendation; never shown."
+    )
+    text = models.TextField("recommendation", validators=[MaxLengthValidator(2000)])
+    consents_to_publication = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    moderated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = RecommendationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # The profile reads a provider's approved ones, newest first.
+            models.Index(fields=["provider", "status", "-created_at"]),
+            # The moderation queue: pending ones, oldest first.
+            models.Index(fields=["status", "created_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "approved", "rejected"]),
+                name="recommendation_status_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(relationship__in=["referrer", "colleague", "former_client"]),
+                name="recommendation_relationship_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(consents_to_publication=True),
+                name="recommendation_has_consent",
+                violation_error_message="A recommendation is only kept with consent to publish it.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.author_name} on {self.provider}"
+
+
+class Enquiry(models.Model):
+    """A message from a person to a provider, stored before any email goes out."""
+
+    class PreferredContact(models.TextChoices):
+        EMAIL = "email", "Email"
+        PHONE = "phone", "Phone"
+
+    class Delivery(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed; will be retried"
+        GAVE_UP = "gave_up", "Failed too often; not retried"
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="enquiries")
+    name = models.CharField(max_length=100)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    message = models.TextField(validators=[MaxLengthValidator(3000)])
+    preferred_contact = models.CharField(
+        max_length=5, choices=PreferredContact, default=PreferredContact.EMAIL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivery = models.CharField(max_length=8, choices=Delivery, default=Delivery.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_to = models.EmailField(blank=True, help_text="The provider's address it went to.")
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name_plural = "enquiries"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["delivery", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(email="") | ~Q(phone=""),
+                name="enquiry_has_a_way_back",
+                violation_error_message="Give an email address or a phone number.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(preferred_contact="email") | ~Q(email=""),
+                name="enquiry_preferred_email_given",
+                violation_error_message="You chose email for the reply: give an email address.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(preferred_contact="phone") | ~Q(phone=""),
+                name="enquiry_preferred_phone_given",
+                violation_error_message="You chose a phone call for the reply: give a phone number.",
+            ),
+            models.CheckConstraint(
+                condition=Q(delivery__in=["pending", "sent", "failed", "gave_up"]),
+                name="enquiry_delivery_known",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} to {self.provider}"
+
+    def clean(self):
+        errors = {}
+        if not self.email and not self.phone:
+            errors["email"] = "Give an email address or a phone number, so they can reply."
+            errors["phone"] = "Or give a phone number here."
+        elif self.preferred_contact == self.PreferredContact.EMAIL and not self.email:
+            errors["email"] = "You chose email for the reply: give an email address."
+        elif self.preferred_contact == self.PreferredContact.PHONE and not self.phone:
+            errors["phone"] = "You chose a phone call for the reply: give a phone number."
+        if errors:
+            raise ValidationError(errors)
+
+
+class Report(models.Model):
+    """A visitor's report that something on a listing is wrong, for staff to check."""
+
+    class Problem(models.TextChoices):
+        PHONE = "phone", "The phone number does not work"
+        NOT_TAKING = "not_taking", "They are not taking new clients"
+        MOVED = "moved", "They have moved"
+        CLOSED = "closed", "They have closed or stopped practising"
+        OTHER = "other", "Something else"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved: the listing was corrected"
+        DISMISSED = "dismissed", "Dismissed: nothing to change"
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="reports")
+    problem = models.CharField(max_length=12, choices=Problem)
+    details = models.TextField(blank=True, validators=[MaxLengthValidator(2000)])
+    reporter_email = models.EmailField(
+        "email", blank=True, help_text="Optional: only if you are happy for staff to ask you more."
+    )
+    status = models.CharField(max_length=10, choices=Status, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["provider", "status"]),
+            models.Index(fields=["status", "created_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(problem__in=["phone", "not_taking", "moved", "closed", "other"]),
+                name="report_problem_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "resolved", "dismissed"]),
+                name="report_status_known",
+            ),
+            models.CheckConstraint(
+                condition=~Q(problem="other") | ~Q(details=""),
+                name="report_other_is_explained",
+                violation_error_message="Say what is wrong.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_problem_display()}: {self.provider}"
+
+    def clean(self):
+        if self.problem == self.Problem.OTHER and not self.details.strip():
+            raise ValidationError({"details": "Tell us what is wrong with the listing."})
 
 
 class GazetteerPlace(models.Model):

@@ -1,11 +1,19 @@
-"""Loads everything a provider's profile shows, in a fixed six queries however much it holds."""
+"""Loads everything a provider's profile shows, in a fixed six queries however much it holds.
 
+The provider; its qualifications; its locations; its services; every name the services and
+the provider link to (approaches, concerns, age groups, places, languages, communities) in
+one UNION ALL; and its newest approved recommendations.
+"""
+
+import datetime
 from dataclasses import dataclass, field
 
 from django.db.models import CharField, F, IntegerField, QuerySet, Value
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from services.models import (
+    REVIEW_AFTER_DAYS,
     AgeGroup,
     Approach,
     Community,
@@ -14,8 +22,12 @@ from services.models import (
     Location,
     Provider,
     Qualification,
+    Recommendation,
     Service,
 )
+
+# The profile shows this many recommendations, newest first, and says how many there are.
+RECOMMENDATIONS_SHOWN = 10
 
 
 @dataclass
@@ -37,11 +49,38 @@ class Profile:
     locations: list[Location]
     languages: list[Language]
     communities: list[Community]
+    recommendations: list[Recommendation] = field(default_factory=list)
 
     @property
     def concerns(self) -> list[Concern]:
         unique = {concern.slug: concern for detail in self.services for concern in detail.concerns}
         return sorted(unique.values(), key=lambda concern: concern.name)
+
+    @property
+    def stale(self) -> bool:
+        """Staff have not checked the listing in the last year (or ever)."""
+        checked = self.provider.last_verified
+        a_year_ago = timezone.localdate() - datetime.timedelta(days=REVIEW_AFTER_DAYS)
+        return checked is None or checked < a_year_ago
+
+    @property
+    def licence_verified_on(self):
+        """When staff last checked a licence or registration with its issuing body (or None)."""
+        dates = [
+            q.verified_on
+            for q in self.qualifications
+            if q.kind == Qualification.Kind.LICENCE and q.verified_on
+        ]
+        return max(dates, default=None)
+
+    @property
+    def has_licence(self) -> bool:
+        return any(q.kind == Qualification.Kind.LICENCE for q in self.qualifications)
+
+    @property
+    def more_recommendations(self) -> int:
+        """How many approved ones are not shown on the page."""
+        return max(0, self.provider.recommendations_approved - len(self.recommendations))
 
 
 def profile_load(slug: str, *, include_unpublished: bool = False) -> Profile:
@@ -53,9 +92,17 @@ def profile_load(slug: str, *, include_unpublished: bool = False) -> Profile:
     qualifications = list(provider.qualifications.order_by("kind", "-year", "title"))
     locations = list(provider.locations.all())
     services = [ServiceDetail(s) for s in provider.services.select_related("support_type")]
-    _attach_service_terms(services, {location.pk: location for location in locations})
-    languages, communities = _provider_terms(provider)
-    return Profile(provider, services, qualifications, locations, languages, communities)
+    languages, communities = _attach_terms(
+        provider, services, {location.pk: location for location in locations}
+    )
+    recommendations = list(
+        provider.recommendations.approved()
+        .only("provider_id", "author_name", "author_role", "relationship", "text", "created_at")
+        .order_by("-created_at", "-pk")[:RECOMMENDATIONS_SHOWN]
+    )
+    return Profile(
+        provider, services, qualifications, locations, languages, communities, recommendations
+    )
 
 
 def _term_rows(through: QuerySet, owner: str, kind: str, term: str) -> QuerySet:
@@ -71,54 +118,11 @@ def _term_rows(through: QuerySet, owner: str, kind: str, term: str) -> QuerySet:
     ).order_by()
 
 
-def _attach_service_terms(details: list[ServiceDetail], locations: dict[int, Location]) -> None:
-    if not details:
-        return
+def _attach_terms(
+    provider: Provider, details: list[ServiceDetail], locations: dict[int, Location]
+) -> tuple[list[Language], list[Community]]:
+    """Attach each service's terms and return the provider's languages and communities."""
     ids = [detail.service.pk for detail in details]
-    parts = [
-        _term_rows(
-            Service.approaches.through.objects.filter(service_id__in=ids),
-            "service_id",
-            "approach",
-            "approach",
-        ),
-        _term_rows(
-            Service.concerns.through.objects.filter(service_id__in=ids),
-            "service_id",
-            "concern",
-            "concern",
-        ),
-        _term_rows(
-            Service.age_groups.through.objects.filter(service_id__in=ids),
-            "service_id",
-            "age_group",
-            "agegroup",
-        ),
-        _term_rows(
-            Service.locations.through.objects.filter(service_id__in=ids),
-            "service_id",
-            "location",
-            "location",
-        ),
-    ]
-    by_service = {detail.service.pk: detail for detail in details}
-    for service_id, kind, term_id, slug, name, order in parts[0].union(*parts[1:], all=True):
-        detail = by_service[service_id]
-        if kind == "approach":
-            detail.approaches.append(Approach(pk=term_id, slug=slug, name=name))
-        elif kind == "concern":
-            detail.concerns.append(Concern(pk=term_id, slug=slug, name=name))
-        elif kind == "age_group":
-            detail.age_groups.append(AgeGroup(pk=term_id, slug=slug, name=name, min_age=order))
-        elif term_id in locations:
-            detail.locations.append(locations[term_id])
-    for detail in details:
-        detail.approaches.sort(key=lambda term: term.name)
-        detail.concerns.sort(key=lambda term: term.name)
-        detail.age_groups.sort(key=lambda term: term.min_age)
-
-
-def _provider_terms(provider: Provider) -> tuple[list[Language], list[Community]]:
     parts = [
         _term_rows(
             Provider.languages.through.objects.filter(provider_id=provider.pk),
@@ -133,10 +137,52 @@ def _provider_terms(provider: Provider) -> tuple[list[Language], list[Community]
             "community",
         ),
     ]
+    if ids:
+        parts += [
+            _term_rows(
+                Service.approaches.through.objects.filter(service_id__in=ids),
+                "service_id",
+                "approach",
+                "approach",
+            ),
+            _term_rows(
+                Service.concerns.through.objects.filter(service_id__in=ids),
+                "service_id",
+                "concern",
+                "concern",
+            ),
+            _term_rows(
+                Service.age_groups.through.objects.filter(service_id__in=ids),
+                "service_id",
+                "age_group",
+                "agegroup",
+            ),
+            _term_rows(
+                Service.locations.through.objects.filter(service_id__in=ids),
+                "service_id",
+                "location",
+                "location",
+            ),
+        ]
+    by_service = {detail.service.pk: detail for detail in details}
     languages, communities = [], []
-    for _provider_id, kind, term_id, slug, name, _order in parts[0].union(parts[1], all=True):
+    for owner_id, kind, term_id, slug, name, order in parts[0].union(*parts[1:], all=True):
         if kind == "language":
             languages.append(Language(pk=term_id, slug=slug, name=name))
-        else:
+        elif kind == "community":
             communities.append(Community(pk=term_id, slug=slug, name=name))
+        elif kind == "approach":
+            by_service[owner_id].approaches.append(Approach(pk=term_id, slug=slug, name=name))
+        elif kind == "concern":
+            by_service[owner_id].concerns.append(Concern(pk=term_id, slug=slug, name=name))
+        elif kind == "age_group":
+            by_service[owner_id].age_groups.append(
+                AgeGroup(pk=term_id, slug=slug, name=name, min_age=order)
+            )
+        elif term_id in locations:
+            by_service[owner_id].locations.append(locations[term_id])
+    for detail in details:
+        detail.approaches.sort(key=lambda term: term.name)
+        detail.concerns.sort(key=lambda term: term.name)
+        detail.age_groups.sort(key=lambda term: term.min_age)
     return sorted(languages, key=lambda t: t.name), sorted(communities, key=lambda t: t.name)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from services import guide, views
+from services import guide, public_forms, views
 
 app_name = "services"
 
@@ -8,6 +8,28 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("find/", views.find, name="find"),
     path("providers/<slug:slug>/", views.provider_detail, name="provider_detail"),
+    path("providers/<slug:slug>/contact/", public_forms.provider_contact, name="provider_contact"),
+    path(
+        "providers/<slug:slug>/contact/sent/",
+        public_forms.provider_contact_sent,
+        name="provider_contact_sent",
+    ),
+    path(
+        "providers/<slug:slug>/recommend/",
+        public_forms.provider_recommend,
+        name="provider_recommend",
+    ),
+    path(
+        "providers/<slug:slug>/recommend/thanks/",
+        public_forms.provider_recommend_thanks,
+        name="provider_recommend_thanks",
+    ),
+    path("providers/<slug:slug>/report/", public_forms.provider_report, name="provider_report"),
+    path(
+        "providers/<slug:slug>/report/thanks/",
+        public_forms.provider_report_thanks,
+        name="provider_report_thanks",
+    ),
     path("support/<slug:slug>/", views.support_type_detail, name="support_type_detail"),
     path("concerns/<slug:slug>/", views.concern_detail, name="concern_detail"),
     path("guide/", guide.guide, name="guide"),

@@ -636,3 +636,132 @@ def test_estimated_rows_follows_the_table_statistics(make_provider):
         assert admin_paging._estimated_rows(Provider._meta.db_table) == 5
     else:
         assert LargeTablePaginator(Provider.objects.order_by("pk"), 50).count == 5
+
+
+# --------------------------------------------------------------------------- no lost edits
+
+
+def test_two_staff_editing_one_listing_the_second_save_is_refused_and_kept(
+    staff_user, editor, html_form, make_complete_provider
+):
+    provider = make_complete_provider("Shared Listing", statement="The original words.")
+    first, second = Client(), Client()
+    first.force_login(staff_user)
+    second.force_login(editor)
+    # Both open the same listing.
+    first_data = html_form.parse(first.get(change_url(provider)).content.decode(), "provider_form")
+    second_data = html_form.parse(
+        second.get(change_url(provider)).content.decode(), "provider_form"
+    )
+    assert first_data["opened_at_version"] == second_data["opened_at_version"] == ["0"]
+
+    first_data["statement"] = "The first editor's words."
+    assert first.post(change_url(provider), {**first_data, "_save": "Save"}).status_code == 302
+
+    second_data["statement"] = "The second editor's words."
+    second_data["phone"] = "0113 496 0999"
+    refused = second.post(change_url(provider), {**second_data, "_save": "Save"})
+    assert refused.status_code == 200
+    html = refused.content.decode()
+    assert "Someone else saved this listing after you opened it" in html
+    # Nothing of the second save reached the database...
+    provider.refresh_from_db()
+    assert provider.statement == "The first editor's words."
+    assert provider.phone == "0113 496 0000"
+    assert provider.edit_version == 1
+    # ...and everything the second editor typed is still in the form.
+    kept = html_form.parse(html, "provider_form")
+    assert kept["statement"] == ["The second editor's words."]
+    assert kept["phone"] == ["0113 496 0999"]
+    assert kept["opened_at_version"] == ["1"]
+
+    # Having seen the newer version, saving again keeps the second editor's changes.
+    assert second.post(change_url(provider), {**kept, "_save": "Save"}).status_code == 302
+    provider.refresh_from_db()
+    assert provider.statement == "The second editor's words."
+    assert provider.edit_version == 2
+
+
+def test_a_form_without_its_version_is_refused(staff_client, html_form, make_complete_provider):
+    provider = make_complete_provider("No Version")
+    data = html_form.parse(staff_client.get(change_url(provider)).content.decode(), "provider_form")
+    del data["opened_at_version"]
+    data["statement"] = "Edited."
+    response = staff_client.post(change_url(provider), {**data, "_save": "Save"})
+    assert response.status_code == 200
+    assert "Someone else saved this listing" in response.content.decode()
+    provider.refresh_from_db()
+    assert provider.statement == ""
+
+
+def test_actions_between_opening_and_saving_do_not_refuse_the_edit(
+    staff_client, html_form, make_complete_provider
+):
+    """Publishing and verifying change no field of the form, so they do not bump the version."""
+    provider = make_complete_provider("Action Meanwhile")
+    data = html_form.parse(staff_client.get(change_url(provider)).content.decode(), "provider_form")
+    run_action(staff_client, "mark_verified", provider)
+    data["statement"] = "Still saved."
+    assert staff_client.post(change_url(provider), {**data, "_save": "Save"}).status_code == 302
+    provider.refresh_from_db()
+    assert provider.statement == "Still saved."
+    assert provider.last_verified == timezone.localdate()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_saves_at_the_same_moment_the_second_waits_and_is_refused(
+    staff_user, editor, html_form, make_complete_provider, monkeypatch
+):
+    """PostgreSQL: the lock is held from the check to the commit, so two saves cannot both pass."""
+    import threading
+
+    from django.db import connections
+
+    from services.admin import ProviderAdmin
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite takes one writer at a time anyway; the row lock is PostgreSQL's.")
+    provider = make_complete_provider("Raced Listing")
+    clients = {}
+    for name, user in (("first", staff_user), ("second", editor)):
+        clients[name] = Client()
+        clients[name].force_login(user)
+    forms = {
+        name: html_form.parse(client.get(change_url(provider)).content.decode(), "provider_form")
+        for name, client in clients.items()
+    }
+
+    first_holds_the_lock, let_first_finish = threading.Event(), threading.Event()
+    real_save_model = ProviderAdmin.save_model
+
+    def slow_save_model(self, request, obj, form, change):
+        if request.user == staff_user:
+            first_holds_the_lock.set()
+            let_first_finish.wait(10)
+        return real_save_model(self, request, obj, form, change)
+
+    monkeypatch.setattr(ProviderAdmin, "save_model", slow_save_model)
+    responses = {}
+
+    def save(name, statement):
+        try:
+            data = {**forms[name], "statement": statement, "_save": "Save"}
+            responses[name] = clients[name].post(change_url(provider), data)
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=save, args=("first", "First words."))
+    second = threading.Thread(target=save, args=("second", "Second words."))
+    first.start()
+    assert first_holds_the_lock.wait(10)
+    second.start()
+    second.join(1)
+    assert second.is_alive(), "the second save should wait for the first one's lock"
+    let_first_finish.set()
+    first.join(10)
+    second.join(10)
+    assert responses["first"].status_code == 302
+    assert responses["second"].status_code == 200
+    assert "Someone else saved this listing" in responses["second"].content.decode()
+    provider.refresh_from_db()
+    assert (provider.statement, provider.edit_version) == ("First words.", 1)

@@ -572,12 +572,15 @@ def test_profile_query_count_does_not_grow(client, make_listing, django_assert_n
 # --------------------------------------------------------------------------- profile
 
 
+JSON_LD = re.compile(r'<script type="application/ld\+json" nonce="([^"]+)">(.*?)</script>', re.S)
+
+
 def _json_ld(response) -> dict:
-    match = re.search(
-        r'<script type="application/ld\+json">(.*?)</script>', response.content.decode(), re.S
-    )
+    match = JSON_LD.search(response.content.decode())
     assert match, "no JSON-LD"
-    return json.loads(match[1])
+    # The data block carries the response's CSP nonce.
+    assert f"'nonce-{match[1]}'" in response["Content-Security-Policy"]
+    return json.loads(match[2])
 
 
 def test_profile_sections_verified_date_json_ld_and_canonical(client, make_listing):
@@ -624,7 +627,7 @@ def test_profile_sections_verified_date_json_ld_and_canonical(client, make_listi
         "addressCountry": "GB",
         "postalCode": "LS6",
     }
-    script = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)[1]
+    script = JSON_LD.search(html)[2]
     assert "Secret Street" not in script and "3AB" not in script
     assert "<Hart>" not in script  # escaped, so it cannot close the script element
 

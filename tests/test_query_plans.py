@@ -106,8 +106,12 @@ def seeded(django_db_setup, django_db_blocker) -> Iterator[None]:
             added = [table for table, has_rows in after.items() if has_rows and not before[table]]
             if added:
                 with connection.cursor() as cursor:
+                    # CASCADE: tables that point at providers but stayed empty (enquiries)
+                    # must be named too, and with no listings before they were empty anyway.
                     cursor.execute(
-                        "TRUNCATE " + ", ".join(connection.ops.quote_name(t) for t in added)
+                        "TRUNCATE "
+                        + ", ".join(connection.ops.quote_name(t) for t in added)
+                        + " CASCADE"
                     )
 
 

@@ -143,3 +143,26 @@ def test_search_text_and_cards_match_what_indexing_builds_from_saved_rows():
         assert provider.search_document == search_document(facts), provider.slug
         assert provider.card == json.loads(json.dumps(result_card(facts))), provider.slug
         assert provider.card["types"], provider.slug
+
+
+def test_recommendations_and_reports_are_seeded_and_counted():
+    from django.db.models import Count, Q
+
+    from services.models import Recommendation, Report
+
+    seed(providers=300)
+    statuses = set(Recommendation.objects.values_list("status", flat=True))
+    assert statuses == {"approved", "pending", "rejected"}
+    assert Report.objects.filter(status="open").exists()
+    # Only published listings have them, and the listings' counts agree with the rows.
+    assert not Recommendation.objects.exclude(provider__status="published").exists()
+    counted = Provider.objects.annotate(
+        approved=Count(
+            "recommendations", filter=Q(recommendations__status="approved"), distinct=True
+        ),
+        reported=Count("reports", filter=Q(reports__status="open"), distinct=True),
+    )
+    for provider in counted:
+        assert provider.recommendations_approved == provider.approved, provider.slug
+        assert provider.open_reports == provider.reported, provider.slug
+    assert Provider.objects.recommended().count() > 30

@@ -6,7 +6,12 @@ from django.template.defaulttags import querystring as django_querystring
 
 from services.templating import querystring
 
-QUERIES = ["", "q=grief&page=2", "concern=grief&concern=anxiety&near=L%C3%A9eds&page=3", "a=1&a=2&b="]
+QUERIES = [
+    "",
+    "q=grief&page=2",
+    "concern=grief&concern=anxiety&near=L%C3%A9eds&page=3",
+    "a=1&a=2&b=",
+]
 CHANGES = [
     {"page": 4},
     {"page": None},

@@ -177,7 +177,8 @@ def test_full_address_is_shown_when_chosen(client, make_published_provider, make
 
 # --------------------------------------------------------------------------- query count
 
-# provider, qualifications, locations, services, their terms (one UNION), languages and communities (one UNION)
+# provider, qualifications, locations, services, every linked name (services' terms and places,
+# languages, communities: one UNION ALL), approved recommendations
 PROFILE_QUERIES = 6
 
 
@@ -226,6 +227,44 @@ def test_profile_query_count_does_not_grow_with_the_listing(
         assert f"Service {n}" in html
         assert f"Qualification {n}" in html
         assert f"Concern {n}" in html
+
+
+def test_profile_query_count_with_recommendations_and_freshness(
+    client, django_assert_num_queries, big_provider, staff_user, days_ago, make_qualification
+):
+    from services.recommendations import recommendation_approve, recommendation_submit
+
+    for n in range(12):
+        recommendation_approve(
+            recommendation=recommendation_submit(
+                provider=big_provider,
+                author_name=f"Author {n}",
+                relationship="colleague",
+                author_email="a@example.org",
+                text=f"Recommendation {n}.",
+                consents_to_publication=True,
+            ),
+            by=staff_user,
+        )
+    make_qualification(big_provider, title="Checked licence", verified_on=days_ago(40))
+    Provider.objects.filter(pk=big_provider.pk).update(
+        last_verified=days_ago(20), accepting_confirmed_on=days_ago(5)
+    )
+    with django_assert_num_queries(PROFILE_QUERIES):
+        html = page(client, f"/providers/{big_provider.slug}/")
+    assert "Recommendations (12)" in html
+    assert html.count("<blockquote>") == 10
+    freshness = html.split('id="freshness"', 1)[1]
+    for checked in (days_ago(20), days_ago(40), days_ago(5)):
+        assert f"{checked.day} {checked:%B %Y}" in freshness
+
+
+def test_a_stale_listing_says_so(client, make_published_provider, days_ago):
+    stale = make_published_provider("Stale Practice", last_verified=days_ago(400))
+    html = page(client, f"/providers/{stale.slug}/")
+    assert "Our staff last checked this listing over a year ago" in html
+    fresh = make_published_provider("Fresh Practice", last_verified=days_ago(10))
+    assert "over a year ago" not in page(client, f"/providers/{fresh.slug}/")
 
 
 def test_staff_preview_query_count_is_fixed_too(

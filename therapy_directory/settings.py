@@ -5,10 +5,12 @@ project folder. With DJANGO_DEBUG=false the site refuses to start without a real
 secret key and allowed hosts.
 """
 
+import datetime
 import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -68,6 +70,8 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "django_filters",
     "reversion",
+    "csp",
+    "axes",
     "services",
 ]
 
@@ -75,12 +79,24 @@ MIDDLEWARE = [
     "services.middleware.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Only builds a header: no database work. The nonce is made when a template asks for it.
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks; it only turns a lockout flagged during sign-in into the
+    # lockout page, so other requests pass straight through.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes checks sign-ins first, so a locked-out address and username never reach
+# the password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "therapy_directory.urls"
@@ -128,6 +144,29 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
         "max_size": int(os.environ.get("DJANGO_DB_POOL_MAX", "8")),
         "timeout": 10,
     }
+
+# "default" is per process and free to read: the results page reads it on every request.
+# "shared" is one cache for every worker, for what must be counted across them (how many
+# messages one address sent): the database by default, Redis when REDIS_URL is set.
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+SHARED_CACHE_TABLE = "directory_shared_cache"
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "shared": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "directory",
+        }
+        if REDIS_URL
+        # Its table is made by migration 0014 (and `manage.py createcachetable`).
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": SHARED_CACHE_TABLE,
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    ),
+}
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
@@ -185,13 +224,83 @@ if not (
         f"DJANGO_DIRECTORY_COUNTRY must be a two-letter ISO 3166 country code, not {DIRECTORY_COUNTRY!r}."
     )
 
+# --------------------------------------------------------------------------- email
+# Enquiries are emailed to providers. Development prints them to the console; production
+# sends them over SMTP. A send that fails is kept and retried by `manage.py send_enquiries`.
+EMAIL_BACKEND = os.environ.get(
+    "DJANGO_EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = int(os.environ.get("DJANGO_EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "directory@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# How often `send_enquiries` tries one enquiry before it leaves it to staff.
+ENQUIRY_MAX_ATTEMPTS = int(os.environ.get("DJANGO_ENQUIRY_MAX_ATTEMPTS", "5"))
+
+# --------------------------------------------------------------------------- abuse control
+# How many forms (enquiries, recommendations, reports) one client address may send in a
+# window, counted in the shared cache.
+FORM_RATE_LIMIT = int(os.environ.get("DJANGO_FORM_RATE_LIMIT", "5"))
+FORM_RATE_WINDOW_SECONDS = int(os.environ.get("DJANGO_FORM_RATE_WINDOW", "3600"))
+# How many proxies of our own stand in front of the site, each adding the address it saw
+# to X-Forwarded-For. 0: the client is REMOTE_ADDR (never trust a header nobody checked).
+TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "0"))
+
+# django-axes: five failed admin sign-ins for one address and username within fifteen
+# minutes, and that pair is refused for the rest of the fifteen minutes.
+AXES_VERBOSE = False
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
+AXES_ONLY_ADMIN_SITE = True
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "services.client_address.client_address"
+# Failed attempts are kept (staff see them in the admin); successful sign-ins are not logged.
+AXES_DISABLE_ACCESS_LOG = True
+
+# --------------------------------------------------------------------------- content security
+# django-csp: only this site's own files run; the few inline blocks carry the response's
+# nonce (request.csp_nonce), which is only made, and so only sent, when a page uses one.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", NONCE],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Cookies are only read by this site's own pages; the session one never by scripts.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     # The request log would record search terms beside client addresses.
-    "loggers": {"django.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        # django-axes logs every sign-in at INFO; failures are in its table already.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 if not DEBUG:

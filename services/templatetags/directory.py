@@ -114,7 +114,16 @@ _JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 
 
 @register.filter
-def json_ld(data: dict) -> str:
-    """A schema.org block; escaped like json_script, so no text can close the script element."""
+def json_ld(data: dict, nonce: str = "") -> str:
+    """A schema.org block; escaped like json_script, so no text can close the script element.
+
+    It carries the response's CSP nonce (request.csp_nonce), as every inline script must.
+    """
     text = json.dumps(data, ensure_ascii=False).translate(_JSON_ESCAPES)
+    # str() first: django-csp's lazy nonce is falsy until it is made.
+    nonce = str(nonce) if nonce is not None else ""
+    if nonce:
+        return format_html(
+            '<script type="application/ld+json" nonce="{}">{}</script>', nonce, mark_safe(text)
+        )
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(text))

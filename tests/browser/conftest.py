@@ -37,6 +37,7 @@ from services.models import (
     Qualification,
     SupportType,
 )
+from services.recommendations import recommendation_approve, recommendation_submit
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -115,7 +116,7 @@ def new_page(chromium, live_server):
     Every request the page makes is recorded: none may leave the live server (no
     third-party scripts, fonts or trackers, and no network but this machine).
     """
-    contexts, requested = [], []
+    contexts, requested, console_errors = [], [], []
 
     def make(width=1280, **options):
         context = chromium.new_context(
@@ -124,11 +125,28 @@ def new_page(chromium, live_server):
         context.set_default_timeout(10_000)
         context.on("request", lambda request: requested.append(request.url))
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        # Chromium reports every Content-Security-Policy violation on the console.
+        page.on(
+            "console",
+            lambda message: (
+                console_errors.append(f"{page.url}: {message.text}")
+                if message.type == "error"
+                else None
+            ),
+        )
+        page.on("pageerror", lambda error: console_errors.append(f"{page.url}: {error}"))
+        return page
 
     yield make
     for context in contexts:
         context.close()
+    violations = [error for error in console_errors if "Content Security Policy" in error]
+    assert not violations, f"Content-Security-Policy violations: {violations}"
+    # Other console errors are a missing favicon on the admin's pages and the like; uncaught
+    # script errors are not.
+    script_errors = [error for error in console_errors if "Failed to load resource" not in error]
+    assert not script_errors, f"script errors: {script_errors}"
     server = urlsplit(live_server.url).netloc
     elsewhere = [
         url
@@ -303,5 +321,32 @@ def directory(
     )
     counselling.concerns.set(Concern.objects.filter(slug__in=["grief", "life-transitions"]))
     counselling.approaches.set(Approach.objects.filter(slug__in=["person-centred"]))
+    for author, relationship, role, text in [
+        (
+            "Dr Amira Patel",
+            "referrer",
+            "GP, Leeds",
+            "I have referred several bereaved patients to Lucía. Each one was seen quickly and "
+            "treated with great care.",
+        ),
+        (
+            "Tom",
+            "former_client",
+            "",
+            "Lucía helped me through the first year after my father died.",
+        ),
+    ]:
+        recommendation_approve(
+            recommendation=recommendation_submit(
+                provider=story,
+                author_name=author,
+                relationship=relationship,
+                author_role=role,
+                author_email="someone@example.org",
+                text=text,
+                consents_to_publication=True,
+            ),
+            by=None,
+        )
     search_index_update([story.pk])
     return Directory(story=story, fee_ceiling=60, leeds=LEEDS)

@@ -14,9 +14,11 @@ PROFILE_SECTIONS = [
     "Approach",
     "Qualifications and experience",
     "Getting to know Lucía Ferrer",
+    "Recommendations (2)",
     "Fees and availability",
     "Where",
     "Contact",
+    "How up to date this is",
 ]
 
 
@@ -95,6 +97,8 @@ def test_a_person_finds_a_spanish_speaking_grief_counsellor_near_leeds(directory
     expect(sections["Fees and availability"]).to_contain_text("£40–£50 a session")
     expect(sections["Where"]).to_contain_text("Leeds")
     expect(sections["Contact"].get_by_role("link", name="0113 496 0123")).to_be_visible()
+    expect(sections["Recommendations (2)"]).to_contain_text("Dr Amira Patel, GP, Leeds")
+    expect(sections["How up to date this is"]).to_contain_text("Listing checked by our staff")
 
     page.go_back()
     expect(page).to_have_url(results_url)
@@ -226,3 +230,59 @@ def test_use_my_location_searches_from_where_the_person_is(directory, new_page):
         re.compile(r"^\d+ listings? within 10 km of your location$")
     )
     expect(page.get_by_role("link", name=directory.story.name, exact=True)).to_be_visible()
+
+
+def test_a_person_contacts_a_provider_without_javascript(directory, new_page, mailoutbox):
+    from services.models import Enquiry
+
+    story = directory.story
+    page = new_page(width=360, java_script_enabled=False)
+    page.goto(story.get_absolute_url())
+    page.get_by_role("link", name=f"Send {story.name} a message").click()
+    page.wait_for_url(f"**{story.get_absolute_url()}contact/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Contact {story.name}")
+
+    # A mistake first: the form comes back with the error and the message still typed.
+    page.get_by_label("Your name").fill("Sam Reader")
+    page.get_by_label("Your message").fill("Hello, I would like to talk about losing my mother.")
+    page.get_by_role("radio", name="Phone").check()
+    page.get_by_role("button", name="Send message").click()
+    expect(page.get_by_role("alert")).to_contain_text("Give an email address or a phone number")
+    expect(page.get_by_label("Your message")).to_have_value(
+        "Hello, I would like to talk about losing my mother."
+    )
+    page.get_by_role("link", name="Your phone number").click()
+    expect(page.get_by_label("Your phone number")).to_be_focused()
+    page.get_by_label("Your phone number").fill("07700 900123")
+    page.get_by_role("button", name="Send message").click()
+
+    # (The browser keeps the "#id_phone" the error link added, through the redirect.)
+    page.wait_for_url(re.compile(rf"{story.get_absolute_url()}contact/sent/(#.*)?$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Your message is on its way to {story.name}"
+    )
+    expect(page.get_by_role("complementary", name="If you need help now")).to_contain_text(
+        "116 123"
+    )
+    enquiry = Enquiry.objects.get(provider=story)
+    assert (enquiry.phone, enquiry.delivery) == ("07700 900123", "sent")
+    assert [m.to for m in mailoutbox] == [[story.email]]
+
+
+def test_a_person_reports_a_listing_with_the_keyboard(directory, new_page):
+    from services.models import Report
+
+    story = directory.story
+    page = new_page()
+    keyboard = Keyboard(page)
+    page.goto(story.get_absolute_url() + "report/")
+    keyboard.move_to("#id_problem_0")
+    keyboard.press("ArrowDown")  # radios move with the arrow keys
+    expect(page.get_by_role("radio", name="They are not taking new clients")).to_be_checked()
+    keyboard.move_to("#id_details")
+    keyboard.type("Their answerphone says the list is full.")
+    keyboard.move_to("form.public-form button[type=submit]")
+    keyboard.press("Enter")
+    page.wait_for_url(f"**{story.get_absolute_url()}report/thanks/")
+    report = Report.objects.get(provider=story)  # the demo listings have reports of their own
+    assert (report.problem, report.status) == ("not_taking", "open")

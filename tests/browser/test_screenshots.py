@@ -16,6 +16,10 @@ def test_screenshots(directory, new_page, screenshot, width):
         "results": "/find/?q=grief&near=Leeds",
         "profile": directory.story.get_absolute_url(),
         "guide": "/guide/",
+        "contact": directory.story.get_absolute_url() + "contact/",
+        "contact-sent": directory.story.get_absolute_url() + "contact/sent/",
+        "recommend": directory.story.get_absolute_url() + "recommend/",
+        "report": directory.story.get_absolute_url() + "report/",
     }
     for name, url in pages.items():
         page.goto(url)

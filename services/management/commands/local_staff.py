@@ -24,6 +24,10 @@ class Command(BaseCommand):
         user.is_staff = user.is_superuser = True
         user.set_password(password)
         user.save()
+        # A new password starts with a clean slate: lift a sign-in lockout from earlier tries.
+        from axes.utils import reset
+
+        reset(username=username)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Staff sign-in: http://127.0.0.1:8000/admin/  user: {username}  password: {password}"

@@ -34,6 +34,8 @@ from services.models import (
     Location,
     Provider,
     Qualification,
+    Recommendation,
+    Report,
     SearchSynonym,
     Service,
     ServiceAtLocation,
@@ -41,6 +43,19 @@ from services.models import (
 )
 
 INSIDE_POSTCODE_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
+RECOMMENDATION_COLUMNS = [
+    "provider_id",
+    "author_name",
+    "relationship",
+    "author_role",
+    "author_email",
+    "text",
+    "consents_to_publication",
+    "status",
+    "created_at",
+    "moderated_at",
+]
+REPORT_COLUMNS = ["provider_id", "problem", "details", "reporter_email", "status", "created_at"]
 QUALIFICATION_COLUMNS = [
     "provider_id",
     "kind",
@@ -178,6 +193,10 @@ class ListingGenerator:
 
     def __init__(self, *, seed: int, taken_slugs: set[str]):
         self.random = random.Random(seed)
+        # Recommendations and reports draw from their own stream, so adding them changed
+        # none of the listings a seed gives.
+        self.feedback_random = random.Random(f"feedback-{seed}")
+        self.now = timezone.now()
         self.today = timezone.localdate()
         self.taken_slugs = taken_slugs
         self.support_types = {t.slug: t for t in SupportType.objects.all()}
@@ -232,6 +251,8 @@ class ListingGenerator:
         rows = {
             name: []
             for name in (
+                "recommendations",
+                "reports",
                 "qualifications",
                 "languages",
                 "communities",
@@ -245,6 +266,10 @@ class ListingGenerator:
             rows["qualifications"] += [(provider.pk, *values) for values in plan["qualifications"]]
             rows["languages"] += [(provider.pk, pk) for pk in plan["languages"]]
             rows["communities"] += [(provider.pk, pk) for pk in plan["communities"]]
+            rows["recommendations"] += [
+                (provider.pk, *values) for values in plan["recommendations"]
+            ]
+            rows["reports"] += [(provider.pk, *values) for values in plan["reports"]]
         for service in services:
             for name in ("approaches", "concerns", "age_groups"):
                 rows[name] += [(service.pk, pk) for pk in service._demo_links[name]]
@@ -253,6 +278,8 @@ class ListingGenerator:
             ]
         vocabulary_add(provider.search_document for provider in providers)
         insert_rows(Qualification, QUALIFICATION_COLUMNS, rows.pop("qualifications"))
+        insert_rows(Recommendation, RECOMMENDATION_COLUMNS, rows.pop("recommendations"))
+        insert_rows(Report, REPORT_COLUMNS, rows.pop("reports"))
         owners = {"languages": Provider, "communities": Provider}
         for name, values in rows.items():
             through = getattr(owners.get(name, Service), name).through
@@ -332,7 +359,13 @@ class ListingGenerator:
             "communities": r.sample(
                 self.communities, k=r.choices([0, 1, 2], weights=[55, 35, 10])[0]
             ),
+            "recommendations": self.plan_recommendations(provider, town[0]),
+            "reports": self.plan_reports(provider),
         }
+        provider.recommendations_approved = sum(
+            1 for values in plan["recommendations"] if values[6] == "approved"
+        )
+        provider.open_reports = len(plan["reports"])  # all open
         # The same document and card services.indexing builds from saved rows.
         facts = self.facts(plan)
         provider.search_document = search_document(facts)
@@ -556,6 +589,54 @@ class ListingGenerator:
             f"{'We' if is_organisation else 'I'} offer {type_name} {' and '.join(service.formats)}."
         )
         return " ".join([opening, focus, how, r.choice(data.STATEMENT_CLOSINGS)])
+
+    def plan_recommendations(self, provider: Provider, town: str) -> list[tuple]:
+        """A quarter of published listings have a few; most approved, some waiting, a few rejected."""
+        r = self.feedback_random
+        if provider.status != "published" or r.random() >= 0.25:
+            return []
+        name = provider.name if provider.kind == "organisation" else provider.name.split()[0]
+        planned = []
+        for _ in range(r.choices([1, 2, 3, 4], weights=[45, 30, 15, 10])[0]):
+            relationship = r.choice(["referrer", "colleague", "former_client"])
+            given = r.choice(data.FIRST_NAMES["neutral"])
+            author = (
+                given if relationship == "former_client" else f"{given} {r.choice(data.SURNAMES)}"
+            )
+            status = r.choices(["approved", "pending", "rejected"], weights=[75, 18, 7])[0]
+            created = self.now - datetime.timedelta(
+                days=r.randint(3, 700), minutes=r.randint(0, 1439)
+            )
+            planned.append(
+                (
+                    author,
+                    relationship,
+                    r.choice(data.RECOMMENDER_ROLES[relationship]).format(town=town),
+                    f"{slugify(author)}@example.org",
+                    r.choice(data.RECOMMENDATION_TEXTS[relationship]).format(name=name, town=town),
+                    True,
+                    status,
+                    created,
+                    None if status == "pending" else created + datetime.timedelta(days=2),
+                )
+            )
+        return planned
+
+    def plan_reports(self, provider: Provider) -> list[tuple]:
+        """A few published listings have an open report from a visitor."""
+        r = self.feedback_random
+        if provider.status != "published" or r.random() >= 0.03:
+            return []
+        problem = r.choice(list(data.REPORT_DETAILS))
+        return [
+            (
+                problem,
+                data.REPORT_DETAILS[problem] if problem == "other" or r.random() < 0.6 else "",
+                "",
+                "open",
+                self.now - datetime.timedelta(days=r.randint(0, 30)),
+            )
+        ]
 
     # Helpers
 

@@ -1,0 +1,51 @@
+"""Write-side operations on visitors' reports of a wrong listing: submit, resolve, dismiss.
+
+Each keeps Provider.open_reports, the flag staff lists show and sort by, right.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from services.models import Provider, Report
+
+
+def reports_recount(*, provider_id: int) -> None:
+    """Recount a provider's open reports (rather than add or subtract one: it cannot drift)."""
+    count = Report.objects.filter(provider_id=provider_id, status=Report.Status.OPEN).count()
+    Provider.objects.filter(pk=provider_id).exclude(open_reports=count).update(open_reports=count)
+
+
+def report_submit(
+    *, provider: Provider, problem: str, details: str = "", reporter_email: str = ""
+) -> Report:
+    """Store a report for the staff queue; no account needed."""
+    report = Report(
+        provider=provider, problem=problem, details=details, reporter_email=reporter_email
+    )
+    report.full_clean()
+    with transaction.atomic():
+        report.save()
+        reports_recount(provider_id=provider.pk)
+    return report
+
+
+def _close(*, report: Report, status: str, by) -> Report:
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    report.status = status
+    report.closed_at = timezone.now()
+    report.closed_by = by
+    report.save(update_fields=["status", "closed_at", "closed_by"])
+    reports_recount(provider_id=report.provider_id)
+    return report
+
+
+@transaction.atomic
+def report_resolve(*, report: Report, by) -> Report:
+    """The listing was corrected."""
+    return _close(report=report, status=Report.Status.RESOLVED, by=by)
+
+
+@transaction.atomic
+def report_dismiss(*, report: Report, by) -> Report:
+    """Staff checked and nothing needed changing."""
+    return _close(report=report, status=Report.Status.DISMISSED, by=by)
