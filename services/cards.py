@@ -71,9 +71,15 @@ def _card(provider, url: str, this_year: int) -> str:
     experience = (
         "" if years is None else f"<li>{years} year{'' if years == 1 else 's'} in practice</li>"
     )
+    recommended = provider.recommendations_approved
+    recommendations = (
+        f"<li>{recommended} recommendation{'' if recommended == 1 else 's'}</li>"
+        if recommended
+        else ""
+    )
     parts.append(
         f'    <ul class="facts-inline"><li>{escape(provider.card_where)}</li>'
-        f"<li>{escape(provider.card_fees)}</li>{accepting}{experience}</ul>\n"
+        f"<li>{escape(provider.card_fees)}</li>{accepting}{experience}{recommendations}</ul>\n"
     )
     if provider.next_meetings:
         meeting = provider.next_meetings[0]

@@ -42,7 +42,7 @@ SERVICE_FLAGS = {
     "insurance": "accepts_insurance",
 }
 PROVIDER_LIST_FILTERS = ("language", "gender")
-PROVIDER_FLAGS = ("accepting", "verified")
+PROVIDER_FLAGS = ("accepting", "verified", "recommended")
 
 
 @dataclass
@@ -175,6 +175,7 @@ class FacetIndex:
     sort_fee: np.ndarray | None = None
     lowest_fee: np.ndarray | None = None  # float[P]: the least of their services' sort_fee
     practising_since: np.ndarray | None = None  # float[P], nan when not stated
+    recommendations: np.ndarray | None = None  # int[P]: approved recommendations
     online: np.ndarray | None = None  # bool[P]: has a service offered online
     # Sort orders: positions of every provider, in name order and in experience order,
     # and where each provider comes in them.
@@ -303,7 +304,13 @@ def build(version: tuple) -> FacetIndex:
     providers = list(
         Provider.objects.published()
         .order_by("pk")
-        .values_list("pk", "gender__slug", "accepting_new_clients", "practising_since")
+        .values_list(
+            "pk",
+            "gender__slug",
+            "accepting_new_clients",
+            "practising_since",
+            "recommendations_approved",
+        )
     )
     provider_ids = np.fromiter((row[0] for row in providers), dtype=np.int64, count=len(providers))
     services = list(
@@ -366,6 +373,8 @@ def build(version: tuple) -> FacetIndex:
     }
     provider_masks["gender"].pop("", None)
     provider_masks["accepting"] = {"1": np.array([row[2] for row in providers], dtype=bool)}
+    index.recommendations = np.array([row[4] for row in providers], dtype=np.int64)
+    provider_masks["recommended"] = {"1": index.recommendations > 0}
     index.practising_since = np.array(
         [float("nan") if row[3] is None else row[3] for row in providers], dtype=float
     )

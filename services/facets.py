@@ -107,6 +107,9 @@ def _facet_parts(name: str, criteria: Criteria, base: QuerySet) -> list[QuerySet
         return [_count_part(matching.exclude(gender=None), label, F("gender__slug"), "pk")]
     if name == "accepting":
         return [_count_part(matching.filter(accepting_new_clients=True), label, Value("1"), "pk")]
+    if name == "recommended":
+        recommended = matching.filter(recommendations_approved__gt=0)
+        return [_count_part(recommended, label, Value("1"), "pk")]
     if name == "verified":
         return [_count_part(matching.filter(Exists(verified_licences())), label, Value("1"), "pk")]
     raise ValueError(name)

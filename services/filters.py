@@ -44,6 +44,7 @@ SORTS = [
     ("distance", "Nearest"),
     ("fee", "Lowest fee"),
     ("experience", "Most experienced"),
+    ("recommended", "Most recommended"),
     ("name", "Name"),
 ]
 RADIUS_DEFAULT_KM = 10
@@ -64,9 +65,9 @@ SERVICE_FILTERS = [
     "free",
     "insurance",
 ]
-PROVIDER_FILTERS = ["language", "gender", "accepting", "verified", "min_years"]
+PROVIDER_FILTERS = ["language", "gender", "accepting", "verified", "recommended", "min_years"]
 LIST_FILTERS = ["type", "concern", "approach", "format", "age_group", "language", "gender"]
-FLAG_FILTERS = ["sliding_scale", "free", "insurance", "accepting", "verified"]
+FLAG_FILTERS = ["sliding_scale", "free", "insurance", "accepting", "verified", "recommended"]
 
 TAXONOMIES = {
     "type": SupportType,
@@ -238,6 +239,7 @@ class ProviderFilter(django_filters.FilterSet):
     free = FlagFilter(label="Free")
     insurance = FlagFilter(label="Accepts health insurance")
     accepting = FlagFilter(label="Taking new clients now")
+    recommended = FlagFilter(label="Recommended by someone who knows their work")
     verified = FlagFilter(label="Licence checked by our staff")
     min_years = WholeNumberFilter(
         label="At least this many years' experience", min_value=0, max_value=60
@@ -374,6 +376,8 @@ class Criteria:
             condition &= Q(gender__slug__in=d["gender"])
         if "accepting" in d:
             condition &= Q(accepting_new_clients=True)
+        if "recommended" in d:
+            condition &= Q(recommendations_approved__gt=0)
         if "verified" in d:
             condition &= Q(Exists(verified_licences()))
         if "min_years" in d:
@@ -407,7 +411,7 @@ class Criteria:
             return chosen
         if chosen == "distance" and self.place:
             return chosen
-        if chosen in ("fee", "experience", "name"):
+        if chosen in ("fee", "experience", "recommended", "name"):
             return chosen
         if self.data.get("q"):
             return "relevance"
@@ -423,6 +427,8 @@ class Criteria:
                 return [F("lowest_fee").asc(nulls_last=True), Lower("name"), "pk"]
             case "experience":
                 return [F("practising_since").asc(nulls_last=True), Lower("name"), "pk"]
+            case "recommended":
+                return [F("recommendations_approved").desc(), Lower("name"), "pk"]
         return [Lower("name"), "pk"]
 
     def with_lowest_fee(self, queryset: QuerySet) -> QuerySet:

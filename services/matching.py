@@ -192,6 +192,8 @@ def ordered(index: facet_index.FacetIndex, criteria: Criteria, found: Narrowing)
     if sort == "relevance":
         # Ranks to a millionth, best first; the name rank below them makes each key unique.
         first = -np.round(found.rank[positions] * 1e6).astype(np.int64)
+    elif sort == "recommended":
+        first = -index.recommendations[positions]
     else:  # fee, in pence
         fees = selection.lowest_fees(positions)
         first = np.where(np.isnan(fees), NO_FEE, np.round(np.nan_to_num(fees) * 100)).astype(
@@ -248,9 +250,12 @@ class ResultList:
 class Listed:
     """A result: what its card reads from the row (the rest is in the stored card)."""
 
-    def __init__(self, pk, slug, name, accepting_new_clients, practising_since, card):
+    def __init__(
+        self, pk, slug, name, accepting_new_clients, practising_since, recommendations, card
+    ):
         self.pk, self.slug, self.name = pk, slug, name
         self.accepting_new_clients, self.practising_since = accepting_new_clients, practising_since
+        self.recommendations_approved = recommendations
         self.card = card
         self.distance_km = self.rank = None
 
@@ -267,13 +272,14 @@ def card_rows(ids: list[int]) -> dict[int, Listed]:
     placeholders = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, slug, name, accepting_new_clients, practising_since, card"
+            "SELECT id, slug, name, accepting_new_clients, practising_since,"
+            " recommendations_approved, card"
             f" FROM {Provider._meta.db_table} WHERE status = %s AND id IN ({placeholders})",
             [Provider.Status.PUBLISHED, *ids],
         )
         rows = cursor.fetchall()
     return {
-        row[0]: Listed(*row[:5], _card_field.from_db_value(row[5], None, connection))
+        row[0]: Listed(*row[:6], _card_field.from_db_value(row[6], None, connection))
         for row in rows
     }
 

@@ -27,6 +27,7 @@ FLAG_LABELS = {
     "insurance": "accepts insurance",
     "accepting": "taking new clients",
     "verified": "licence checked",
+    "recommended": "recommended",
 }
 
 

@@ -414,6 +414,7 @@ def varied(make_listing, days_ago):
     """Eight listings that differ in every filter, some near Leeds, some not."""
     make_listing(
         "Amber",
+        recommendations_approved=2,
         places=[at("Leeds", LEEDS)],
         languages=["english", "spanish"],
         gender="woman",
@@ -458,6 +459,7 @@ def varied(make_listing, days_ago):
     )
     make_listing(
         "Cedar",
+        recommendations_approved=1,
         places=[at("Manchester", MANCHESTER)],
         languages=["polish"],
         gender="non-binary",
@@ -524,6 +526,7 @@ def varied(make_listing, days_ago):
     )
     make_listing(
         "Gorse",
+        recommendations_approved=3,
         places=[at("Leeds", (53.82, -1.57))],
         gender="man",
         practising_since=1995,
@@ -571,6 +574,7 @@ FACET_QUERIES = [
     {"sliding_scale": "1", "gender": ["woman", "man"]},
     {"max_fee": "50", "age_group": ["adults"]},
     {"min_years": "10", "insurance": "1"},
+    {"recommended": "1", "format": ["online"]},
     {"q": "grief"},
     {"q": "grief", "near": "Leeds", "approach": ["cbt", "emdr"]},
 ]
@@ -665,6 +669,19 @@ def test_counts_of_the_empty_search(varied):
     assert counts["accepting"] == {"1": 5}
     assert counts["verified"] == {"1": 2}
     assert counts["language"] == {"english": 3, "spanish": 2, "polish": 1, "welsh": 1}
+    assert counts["recommended"] == {"1": 3}
+
+
+def test_recommended_lists_the_recommended_most_first(varied):
+    assert [p.name for p in filtered({"recommended": "1", "sort": "recommended"}).qs] == [
+        "Gorse",
+        "Amber",
+        "Cedar",
+    ]
+    index = facet_index.current_index()
+    criteria = filtered({"sort": "recommended"}).criteria
+    results = matching.results(index, criteria, Provider.objects.published())
+    assert [p.name for p in results[0:4]] == ["Gorse", "Amber", "Cedar", "Birch"]
 
 
 def test_today_matters_for_min_years(make_listing, monkeypatch):
@@ -677,7 +694,7 @@ def test_today_matters_for_min_years(make_listing, monkeypatch):
 # --------------------------------------------------------------------------- the index's results
 
 
-SORT_CHOICES = ["", "relevance", "distance", "fee", "experience", "name"]
+SORT_CHOICES = ["", "relevance", "distance", "fee", "experience", "recommended", "name"]
 
 
 @pytest.mark.parametrize("sort", SORT_CHOICES)

@@ -1,0 +1,97 @@
+"""The result cards and filter options built in services/cards.py."""
+
+import datetime
+import html
+
+from services import cards
+from services.filters import Criteria
+from services.matching import Listed
+from services.results import FilterGroup, Option, annotate_cards
+
+TODAY = datetime.date(2026, 12, 1)
+
+CARD = {
+    "types": [["counselling", "Counselling"]],
+    "approaches": ["CBT", "Integrative therapy", "Gestalt", "EMDR"],
+    "concerns": [[f"c{n}", f"Concern {n}"] for n in range(7)] + [["grief", "Grief & loss"]],
+    "credentials": [
+        {"kind": "licence", "title": "MBACP <Accred>", "verified": "2025-01-01"},
+        {"kind": "membership", "title": "UKCP", "verified": None},
+    ],
+    "towns": ["Leeds"],
+    "formats": ["in_person", "online"],
+    "fee_min": "40.00",
+    "fee_max": "60.00",
+    "currency": "GBP",
+    "sliding_scale": True,
+    "groups": [
+        {
+            "name": "Tuesday group",
+            "weekday": 1,
+            "start": "18:30",
+            "frequency": "weekly",
+            "starts_on": None,
+        }
+    ],
+}
+
+
+def card_html(**overrides) -> str:
+    row = Listed(7, "ash-counselling", "Ash & <Co>", True, 2016, 3, CARD)
+    for name, value in overrides.items():
+        setattr(row, name, value)
+    row.distance_km = 2.345
+    annotate_cards([row], Criteria({"concern": ["grief"]}), TODAY)
+    return str(cards.result_cards([row]))
+
+
+def test_a_card_says_what_a_person_chooses_by(client):
+    page = card_html()
+    assert '<a href="/providers/ash-counselling/">Ash &amp; &lt;Co&gt;</a>' in page
+    assert 'MBACP &lt;Accred&gt; <span class="verified">(checked by us)</span> · UKCP</p>' in page
+    assert (
+        '<p class="types">Counselling <span class="muted">· CBT, Integrative therapy, Gestalt</span>'
+        in page
+    )
+    # The concern searched for comes first, marked; then four more.
+    assert (
+        'Works with: <strong class="matched">Grief &amp; loss</strong>, Concern 0, Concern 1, '
+        "Concern 2, Concern 3 and more</p>"
+    ) in page
+    assert "<li>2.3 km away (Leeds) · also online</li>" in page
+    assert "<li>£40–£60 a session · sliding scale</li>" in page
+    assert '<li class="yes">Taking new clients</li>' in page
+    assert "<li>3 recommendations</li>" in page
+    assert "Next group: Tuesday group, Tuesday 1 December at 18:30" in page
+    years = datetime.date.today().year - 2016
+    assert f"<li>{years} years in practice</li>" in page
+
+
+def test_a_card_leaves_out_what_is_not_known():
+    page = card_html(accepting_new_clients=False, practising_since=None, recommendations_approved=0)
+    assert '<li class="no">Not taking new clients</li>' in page
+    assert "in practice" not in page
+    assert "recommendation" not in page
+
+
+def test_one_recommendation_is_singular():
+    assert "<li>1 recommendation</li>" in card_html(recommendations_approved=1)
+
+
+def test_filter_options_escape_and_mark_what_is_chosen():
+    group = FilterGroup(name="concern", legend="Support with")
+    group.options = [
+        Option("grief", "Grief & loss", 12, True),
+        Option("anger", "Anger", 0, False),
+    ]
+    markup = str(cards.filter_groups([group]))
+    assert '<details class="filter-group" id="id_concern" open>' in markup
+    assert '<summary>Support with <span class="muted">(1)</span></summary>' in markup
+    assert (
+        '<input type="checkbox" name="concern" value="grief" id="f-concern-grief" checked>'
+        ' <label for="f-concern-grief">Grief &amp; loss <span class="count">(12)</span></label>'
+    ) in markup
+    assert '<li class="empty"><input type="checkbox" name="concern" value="anger"' in markup
+    flags = str(cards.filter_options(None, [Option("free", "Free", 3, False)]))
+    assert 'name="free" value="1" id="f-free"' in flags
+    assert html.unescape(flags).count("(3)") == 1
