@@ -24,18 +24,37 @@ escape = functools.lru_cache(maxsize=1 << 14)(html.escape)
 OTHER_CONCERNS_SHOWN = 4
 
 
-def result_cards(providers) -> SafeString:
+def result_cards(providers, saved: set[int] | None = None) -> SafeString:
     """The <li> of each provider (a Provider, or a matching.Listed row), annotated by
-    services.results.annotate_cards()."""
+    services.results.annotate_cards().
+
+    With `saved` (the ids on the person's shortlist), each card has a Save button that
+    submits the page's one shortlist form (#shortlist-form, outside the search form).
+    """
     # Every profile address has the same shape: reverse() once, not once per card.
     marker = "slug-placeholder"
     url = reverse("services:provider_detail", kwargs={"slug": marker})
     before, after = url.split(marker)
     this_year = timezone.localdate().year
-    return mark_safe("".join(_card(p, before + p.slug + after, this_year) for p in providers))
+    return mark_safe(
+        "".join(_card(p, before + p.slug + after, this_year, saved) for p in providers)
+    )
 
 
-def _card(provider, url: str, this_year: int) -> str:
+def save_button(slug: str, name: str, saved: bool) -> str:
+    """A toggle that saves a listing to the shortlist, or takes it off again."""
+    if saved:
+        action, pressed, label = "remove", "true", "Saved"
+    else:
+        action, pressed, label = "add", "false", "Save"
+    return (
+        f'<button type="submit" form="shortlist-form" class="save" name="{action}"'
+        f' value="{html.escape(slug)}" aria-pressed="{pressed}">{label}'
+        f'<span class="visually-hidden"> {escape(name)}</span></button>'
+    )
+
+
+def _card(provider, url: str, this_year: int, saved: set[int] | None) -> str:
     pk = provider.pk
     parts = [
         f'<li class="card">\n  <article aria-labelledby="provider-{pk}">\n'
@@ -88,6 +107,9 @@ def _card(provider, url: str, this_year: int) -> str:
             f'    <p class="next-meeting">Next group: {escape(meeting["name"])}, '
             f"{date_format(meeting['date'], 'l j F')}{start}</p>\n"
         )
+    if saved is not None:
+        button = save_button(provider.slug, provider.name, pk in saved)
+        parts.append(f'    <p class="card-actions">{button}</p>\n')
     parts.append("  </article>\n</li>\n")
     return "".join(parts)
 

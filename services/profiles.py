@@ -1,4 +1,5 @@
-"""Loads everything a provider's profile shows, in a fixed six queries however much it holds.
+"""Loads everything a provider's profile shows, in a fixed six queries however much it holds
+(and the profiles the comparison page sets side by side, in five however many).
 
 The provider; its qualifications; its locations; its services; every name the services and
 the provider link to (approaches, concerns, age groups, places, languages, communities) in
@@ -93,7 +94,7 @@ def profile_load(slug: str, *, include_unpublished: bool = False) -> Profile:
     locations = list(provider.locations.all())
     services = [ServiceDetail(s) for s in provider.services.select_related("support_type")]
     languages, communities = _attach_terms(
-        provider, services, {location.pk: location for location in locations}
+        [provider.pk], services, {location.pk: location for location in locations}
     )
     recommendations = list(
         provider.recommendations.approved()
@@ -101,8 +102,63 @@ def profile_load(slug: str, *, include_unpublished: bool = False) -> Profile:
         .order_by("-created_at", "-pk")[:RECOMMENDATIONS_SHOWN]
     )
     return Profile(
-        provider, services, qualifications, locations, languages, communities, recommendations
+        provider,
+        services,
+        qualifications,
+        locations,
+        languages.get(provider.pk, []),
+        communities.get(provider.pk, []),
+        recommendations,
     )
+
+
+def profiles_load(slugs: list[str]) -> list[Profile]:
+    """The profiles of those of these published providers that exist, in the order given,
+    without recommendations: five queries however many there are (none when no slugs)."""
+    if not slugs:
+        return []
+    found = {
+        provider.slug: provider
+        for provider in Provider.objects.published().select_related("gender").filter(slug__in=slugs)
+    }
+    providers = [found[slug] for slug in dict.fromkeys(slugs) if slug in found]
+    if not providers:
+        return []
+    ids = [provider.pk for provider in providers]
+    qualifications = _grouped(
+        Qualification.objects.filter(provider_id__in=ids).order_by("kind", "-year", "title")
+    )
+    all_locations = list(Location.objects.filter(provider_id__in=ids))
+    locations = _grouped(all_locations)
+    services = _grouped(
+        ServiceDetail(service)
+        for service in Service.objects.filter(provider_id__in=ids).select_related("support_type")
+    )
+    languages, communities = _attach_terms(
+        ids,
+        [detail for details in services.values() for detail in details],
+        {location.pk: location for location in all_locations},
+    )
+    return [
+        Profile(
+            provider,
+            services.get(provider.pk, []),
+            qualifications.get(provider.pk, []),
+            locations.get(provider.pk, []),
+            languages.get(provider.pk, []),
+            communities.get(provider.pk, []),
+        )
+        for provider in providers
+    ]
+
+
+def _grouped(rows) -> dict[int, list]:
+    """{provider id: its rows}, in the rows' order (a ServiceDetail by its service's)."""
+    grouped = {}
+    for row in rows:
+        owner = row.service.provider_id if isinstance(row, ServiceDetail) else row.provider_id
+        grouped.setdefault(owner, []).append(row)
+    return grouped
 
 
 def _term_rows(through: QuerySet, owner: str, kind: str, term: str) -> QuerySet:
@@ -119,19 +175,20 @@ def _term_rows(through: QuerySet, owner: str, kind: str, term: str) -> QuerySet:
 
 
 def _attach_terms(
-    provider: Provider, details: list[ServiceDetail], locations: dict[int, Location]
-) -> tuple[list[Language], list[Community]]:
-    """Attach each service's terms and return the provider's languages and communities."""
+    provider_ids: list[int], details: list[ServiceDetail], locations: dict[int, Location]
+) -> tuple[dict[int, list[Language]], dict[int, list[Community]]]:
+    """Attach each service's terms and return the providers' languages and communities,
+    {provider id: its terms}, in one query."""
     ids = [detail.service.pk for detail in details]
     parts = [
         _term_rows(
-            Provider.languages.through.objects.filter(provider_id=provider.pk),
+            Provider.languages.through.objects.filter(provider_id__in=provider_ids),
             "provider_id",
             "language",
             "language",
         ),
         _term_rows(
-            Provider.communities.through.objects.filter(provider_id=provider.pk),
+            Provider.communities.through.objects.filter(provider_id__in=provider_ids),
             "provider_id",
             "community",
             "community",
@@ -165,12 +222,12 @@ def _attach_terms(
             ),
         ]
     by_service = {detail.service.pk: detail for detail in details}
-    languages, communities = [], []
+    languages, communities = {}, {}
     for owner_id, kind, term_id, slug, name, order in parts[0].union(*parts[1:], all=True):
         if kind == "language":
-            languages.append(Language(pk=term_id, slug=slug, name=name))
+            languages.setdefault(owner_id, []).append(Language(pk=term_id, slug=slug, name=name))
         elif kind == "community":
-            communities.append(Community(pk=term_id, slug=slug, name=name))
+            communities.setdefault(owner_id, []).append(Community(pk=term_id, slug=slug, name=name))
         elif kind == "approach":
             by_service[owner_id].approaches.append(Approach(pk=term_id, slug=slug, name=name))
         elif kind == "concern":
@@ -185,4 +242,6 @@ def _attach_terms(
         detail.approaches.sort(key=lambda term: term.name)
         detail.concerns.sort(key=lambda term: term.name)
         detail.age_groups.sort(key=lambda term: term.min_age)
-    return sorted(languages, key=lambda t: t.name), sorted(communities, key=lambda t: t.name)
+    for terms in (*languages.values(), *communities.values()):
+        terms.sort(key=lambda term: term.name)
+    return languages, communities

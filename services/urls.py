@@ -33,5 +33,7 @@ urlpatterns = [
     path("support/<slug:slug>/", views.support_type_detail, name="support_type_detail"),
     path("concerns/<slug:slug>/", views.concern_detail, name="concern_detail"),
     path("guide/", guide.guide, name="guide"),
+    path("shortlist/", views.shortlist, name="shortlist"),
+    path("compare/", views.compare, name="compare"),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -1,15 +1,22 @@
 """Public pages."""
 
+import re
+from urllib.parse import urlencode
+
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template import engines
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET, require_http_methods
 
 from services import facet_index, matching, results
+from services.comparison import comparison_build
 from services.facets import facet_counts
 from services.filters import (
     RADIUS_CHOICES,
@@ -21,8 +28,20 @@ from services.filters import (
     typed_values,
 )
 from services.models import Concern, Location, Provider, Service, SupportType
-from services.profiles import Profile, profile_load
+from services.profiles import Profile, profile_load, profiles_load
 from services.search import suggest_spelling
+from services.shortlist import (
+    COMPARE_MAX,
+    COMPARE_MIN,
+    SHORTLIST_MAX,
+    NotListed,
+    ShortlistFull,
+    shortlist_add,
+    shortlist_clear,
+    shortlist_ids,
+    shortlist_providers,
+    shortlist_remove,
+)
 
 RESULTS_PER_PAGE = 20
 FEATURED_PER_PAGE = 6
@@ -86,6 +105,8 @@ def find(request):
 
     place_label = criteria.place.label if criteria.place else ""
     counts = facet_counts(criteria, base, index=index, found=found)
+    # No query for someone without a session cookie: the session loads only if there is one.
+    saved = set(shortlist_ids(request.session))
     context = {
         "form": form,
         "typed": typed_values(form),
@@ -107,6 +128,10 @@ def find(request):
         "relaxations": results.relaxations(form, criteria, count, query, place_label)
         if paginator.count == 0
         else [],
+        "saved": saved,
+        "shortlist_status": shortlist_status(len(saved)),
+        "shortlist_url": reverse("services:shortlist") + kept_search(request.GET),
+        "next_url": request.get_full_path(),
     }
     body = engines["jinja2"].get_template("services/find_body.html")
     context["body"] = mark_safe(body.render(context, request))
@@ -189,12 +214,15 @@ def _featured(offers: Q) -> list[Provider]:
 def provider_detail(request, slug):
     # Staff may preview a listing before it is public; for everyone else it does not exist.
     profile = profile_load(slug, include_unpublished=request.user.is_staff)
+    saved = shortlist_ids(request.session)
     return render(
         request,
         "services/provider_detail.html",
         {
             "provider": profile.provider,
             "profile": profile,
+            "saved": profile.provider.pk in saved,
+            "shortlist_status": shortlist_status(len(saved)),
             "canonical_url": request.build_absolute_uri(profile.provider.get_absolute_url()),
             "structured_data": _structured_data(profile, request),
         },
@@ -242,6 +270,169 @@ def _structured_data(profile: Profile, request) -> dict:
     if addresses:
         data["address"] = addresses[0] if len(addresses) == 1 else addresses
     return data
+
+
+# --------------------------------------------------------------------------- shortlist
+
+# What the shortlist and the comparison keep of a search: the place, for distances, and
+# what was searched for, to mark it.
+KEPT_SEARCH = ("q", "near", "lat", "lng", "concern")
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,220}")
+
+
+def kept_search(query) -> str:
+    """ "?near=Leeds&concern=grief" from a results page's query ("" if none of it)."""
+    pairs = [(name, value) for name in KEPT_SEARCH for value in query.getlist(name) if value]
+    return "?" + urlencode(pairs) if pairs else ""
+
+
+def shortlist_status(count: int) -> str:
+    if not count:
+        return ""
+    return f"{count} listing{'' if count == 1 else 's'} on your shortlist."
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def shortlist(request):
+    """The listings saved in this session; a POST saves one (`add`), takes one off
+    (`remove`) or empties it (`clear`), then goes back to `next`."""
+    if request.method == "POST":
+        return _shortlist_change(request)
+    ids = shortlist_ids(request.session)
+    providers = shortlist_providers(ids)
+    results.annotate_cards(providers, results.Criteria({}), timezone.localdate())
+    search = [(name, value) for name in KEPT_SEARCH for value in request.GET.getlist(name) if value]
+    return render(
+        request,
+        "services/shortlist.html",
+        {
+            "providers": providers,
+            "gone": len(ids) - len(providers),
+            "search": search,
+            "search_query": kept_search(request.GET),
+            "shortlist_status": shortlist_status(len(providers)),
+            "compare_min": COMPARE_MIN,
+            "compare_max": COMPARE_MAX,
+            "shortlist_max": SHORTLIST_MAX,
+            "next_url": request.get_full_path(),
+        },
+    )
+
+
+def _shortlist_change(request):
+    wants_json = request.accepts("application/json") and not request.accepts("text/html")
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = reverse("services:shortlist")
+    session = request.session
+    provider, status, problem = None, 200, ""
+    if "add" in request.POST:
+        slug = request.POST["add"]
+        try:
+            if not SLUG.fullmatch(slug):
+                raise NotListed(slug)
+            provider = shortlist_add(session=session, slug=slug)
+            message = f"Saved {provider.name} to your shortlist."
+        except NotListed:
+            status, problem = (
+                404,
+                ("That listing is not in the directory at the moment, so it could not be saved."),
+            )
+        except ShortlistFull:
+            status, problem = (
+                409,
+                (
+                    f"Your shortlist is full: it holds up to {SHORTLIST_MAX} listings. "
+                    "Remove one you no longer need, then save this one."
+                ),
+            )
+    elif "remove" in request.POST:
+        slug = request.POST["remove"]
+        provider = shortlist_remove(session=session, slug=slug) if SLUG.fullmatch(slug) else None
+        message = (
+            f"Removed {provider.name} from your shortlist."
+            if provider
+            else "That listing was not on your shortlist."
+        )
+    elif "clear" in request.POST:
+        shortlist_clear(session=session)
+        message = "Your shortlist is empty now."
+    else:
+        status, problem = 400, "Nothing was asked: choose “Save” or “Remove” on a listing."
+    count = len(shortlist_ids(session))
+    if problem:
+        if wants_json:
+            return JsonResponse({"error": problem, "count": count}, status=status)
+        return render(
+            request,
+            "services/shortlist_problem.html",
+            {"problem": problem, "next_url": next_url},
+            status=status,
+        )
+    if wants_json:
+        saved = "add" in request.POST
+        return JsonResponse(
+            {"saved": saved, "count": count, "message": f"{message} {_saved_count(count)}"}
+        )
+    if provider is not None and "#" not in next_url:
+        # Back to the listing the button was on, not to the top of a long page.
+        next_url += f"#provider-{provider.pk}"
+    return HttpResponseRedirect(next_url, status=303)
+
+
+def _saved_count(count: int) -> str:
+    if not count:
+        return "Nothing is saved now."
+    return f"{count} saved in all." if count > 1 else "1 saved in all."
+
+
+@require_GET
+def compare(request):
+    """Two to four listings side by side: /compare/?p=<slug>&p=<slug>, with the search
+    they came from (near, concern) to measure distances and mark what was searched for."""
+    asked = list(dict.fromkeys(slug for slug in request.GET.getlist("p") if slug))
+    context = {
+        "shortlist_url": reverse("services:shortlist") + kept_search(request.GET),
+        "compare_min": COMPARE_MIN,
+        "compare_max": COMPARE_MAX,
+        "asked": len(asked),
+    }
+    if len(asked) < COMPARE_MIN:
+        context["problem"] = "few"
+        return render(request, "services/compare.html", context, status=400)
+    if len(asked) > COMPARE_MAX:
+        first = [("p", slug) for slug in asked[:COMPARE_MAX]]
+        kept = [(n, v) for n, values in request.GET.lists() if n != "p" for v in values]
+        context["problem"] = "many"
+        context["first_url"] = "?" + urlencode(first + kept)
+        return render(request, "services/compare.html", context, status=400)
+    profiles = profiles_load([slug for slug in asked if SLUG.fullmatch(slug)])
+    context["gone"] = len(asked) - len(profiles)
+    if len(profiles) < COMPARE_MIN:
+        context.update(problem="gone", profiles=profiles)
+        return render(request, "services/compare.html", context, status=404)
+    form = search_form(request.GET)
+    criteria = criteria_of(form)
+    comparison = comparison_build(profiles, criteria, timezone.localdate())
+    columns = [
+        {
+            "profile": profile,
+            "remove_query": results.without(request.GET, "p", value=profile.provider.slug)
+            if len(profiles) > COMPARE_MIN
+            else "",
+        }
+        for profile in profiles
+    ]
+    context.update(
+        comparison=comparison,
+        columns=columns,
+        place=criteria.place,
+        place_error=" ".join(form.errors.get("near", [])),
+        searched=bool(criteria.data.get("concern")),
+    )
+    return render(request, "services/compare.html", context)
 
 
 def healthz(request):

@@ -82,6 +82,12 @@ def search_bar(context) -> str:
 
 
 @register.simple_tag
+def save_button(provider, saved: bool) -> str:
+    """The shortlist toggle for one listing (it submits the page's #shortlist-form)."""
+    return mark_safe(cards.save_button(provider.slug, provider.name, saved))
+
+
+@register.simple_tag
 def result_cards(providers) -> str:
     """The cards of providers annotated by services.results.annotate_cards()."""
     return cards.result_cards(providers)
