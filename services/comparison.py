@@ -102,7 +102,8 @@ def comparison_build(
             )
         )
     rows += [
-        Row("Recommendations", [_recommendations(p) for p in profiles], empty="None yet"),
+        # A soft hyphen: the longest word would otherwise widen the criteria on a phone.
+        Row("Recommend\u00adations", [_recommendations(p) for p in profiles], empty="None yet"),
         Row("Listing checked by our staff", [_checked(p) for p in profiles], empty="Not yet"),
         Row("Contact", [_contact(p) for p in profiles], compared=False),
     ]

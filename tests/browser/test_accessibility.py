@@ -3,6 +3,8 @@
 import pytest
 from playwright.sync_api import expect
 
+from services.models import Provider
+
 pytestmark = pytest.mark.browser
 
 PAGES = {
@@ -22,6 +24,10 @@ PAGES = {
     "recommendation sent": "recommend/thanks/",
     "report form": "report/",
     "report sent": "report/thanks/",
+    "shortlist": "/shortlist/",  # with the story and another listing saved
+    "empty shortlist": "/shortlist/",
+    "comparison": "/compare/",  # the story and another, from Leeds, for grief
+    "comparison of too few": "/compare/?p=nobody",
 }
 RELATIVE = {name for name, url in PAGES.items() if url and not url.startswith("/")}
 
@@ -31,7 +37,17 @@ RELATIVE = {name for name, url in PAGES.items() if url and not url.startswith("/
 def test_no_accessibility_violations(directory, new_page, assert_no_axe_violations, name, width):
     page = new_page(width=width)
     profile = directory.story.get_absolute_url()
-    page.goto(profile + PAGES[name] if name in RELATIVE else PAGES[name] or profile)
+    if name in ("shortlist", "comparison"):
+        other = Provider.objects.published().exclude(pk=directory.story.pk).first()
+    if name == "shortlist":
+        for listing in (directory.story, other):
+            page.goto(listing.get_absolute_url())
+            page.get_by_role("button", name=f"Save {listing.name}").click()
+            expect(page.get_by_role("status")).to_contain_text("Saved")
+    url = profile + PAGES[name] if name in RELATIVE else PAGES[name] or profile
+    if name == "comparison":
+        url += f"?p={directory.story.slug}&p={other.slug}&near=Leeds&concern=grief"
+    page.goto(url)
     if name == "contact form with errors":
         page.get_by_label("Your name").fill("Sam")
         page.get_by_role("button", name="Send message").click()
