@@ -3,6 +3,7 @@
 import re
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
@@ -314,6 +315,8 @@ def shortlist(request):
             "compare_min": COMPARE_MIN,
             "compare_max": COMPARE_MAX,
             "shortlist_max": SHORTLIST_MAX,
+            # Each change saves the session, which keeps it this long from then.
+            "kept_days": settings.SESSION_COOKIE_AGE // 86400,
             "next_url": request.get_full_path(),
         },
     )
