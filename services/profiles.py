@@ -7,9 +7,10 @@ one UNION ALL; and its newest approved recommendations.
 """
 
 import datetime
+import functools
 from dataclasses import dataclass, field
 
-from django.db.models import CharField, F, IntegerField, QuerySet, Value
+from django.db import connection
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -161,17 +162,47 @@ def _grouped(rows) -> dict[int, list]:
     return grouped
 
 
-def _term_rows(through: QuerySet, owner: str, kind: str, term: str) -> QuerySet:
-    """(owner id, kind, term id, slug, name, order) rows from a link table, for a UNION ALL."""
-    text = CharField()
-    return through.values_list(
-        owner,
-        Value(kind, output_field=text),
-        F(f"{term}_id"),
-        Value("", output_field=text) if term == "location" else F(f"{term}__slug"),
-        F(f"{term}__name"),
-        F("agegroup__min_age") if term == "agegroup" else Value(0, output_field=IntegerField()),
-    ).order_by()
+def _link_select(model, field_name: str, kind: str, owner: str, providers: int) -> str:
+    """One SELECT of a UNION ALL: (owner id, kind, term id, slug, name, order) for one link,
+    of `providers` providers (parameters p0, p1, ...)."""
+    field = model._meta.get_field(field_name)
+    link, term = field.m2m_db_table(), field.related_model._meta.db_table
+    term_id = f"l.{field.m2m_reverse_name()}"
+    slug = "''" if kind == "location" else "t.slug"
+    name = "''" if kind == "location" else "t.name"
+    order = "t.min_age" if kind == "age_group" else "0"
+    join = "" if kind == "location" else f" JOIN {term} t ON t.id = {term_id}"
+    if providers == 1:
+        among = "= %(p0)s"
+    else:
+        among = "IN (" + ", ".join(f"%(p{n})s" for n in range(providers)) + ")"
+    if owner == "provider":
+        where = f"l.{field.m2m_column_name()} {among}"
+    else:
+        service = model._meta.db_table
+        join += f" JOIN {service} s ON s.id = l.{field.m2m_column_name()}"
+        where = f"s.provider_id {among}"
+    return (
+        f"SELECT l.{field.m2m_column_name()}, '{kind}', {term_id}, {slug}, {name}, {order}"
+        f" FROM {link} l{join} WHERE {where}"
+    )
+
+
+# One statement per number of providers: one for a profile, two to four for the comparison.
+@functools.cache
+def _terms_sql(providers: int = 1) -> str:
+    """Every term the providers and their services link to, in one statement written once: the
+    ORM would compile six querysets on every profile view, which cost more than the query."""
+    return " UNION ALL ".join(
+        [
+            _link_select(Provider, "languages", "language", "provider", providers),
+            _link_select(Provider, "communities", "community", "provider", providers),
+            _link_select(Service, "approaches", "approach", "service", providers),
+            _link_select(Service, "concerns", "concern", "service", providers),
+            _link_select(Service, "age_groups", "age_group", "service", providers),
+            _link_select(Service, "locations", "location", "service", providers),
+        ]
+    )
 
 
 def _attach_terms(
@@ -179,55 +210,20 @@ def _attach_terms(
 ) -> tuple[dict[int, list[Language]], dict[int, list[Community]]]:
     """Attach each service's terms and return the providers' languages and communities,
     {provider id: its terms}, in one query."""
-    ids = [detail.service.pk for detail in details]
-    parts = [
-        _term_rows(
-            Provider.languages.through.objects.filter(provider_id__in=provider_ids),
-            "provider_id",
-            "language",
-            "language",
-        ),
-        _term_rows(
-            Provider.communities.through.objects.filter(provider_id__in=provider_ids),
-            "provider_id",
-            "community",
-            "community",
-        ),
-    ]
-    if ids:
-        parts += [
-            _term_rows(
-                Service.approaches.through.objects.filter(service_id__in=ids),
-                "service_id",
-                "approach",
-                "approach",
-            ),
-            _term_rows(
-                Service.concerns.through.objects.filter(service_id__in=ids),
-                "service_id",
-                "concern",
-                "concern",
-            ),
-            _term_rows(
-                Service.age_groups.through.objects.filter(service_id__in=ids),
-                "service_id",
-                "age_group",
-                "agegroup",
-            ),
-            _term_rows(
-                Service.locations.through.objects.filter(service_id__in=ids),
-                "service_id",
-                "location",
-                "location",
-            ),
-        ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _terms_sql(len(provider_ids)), {f"p{n}": pk for n, pk in enumerate(provider_ids)}
+        )
+        rows = cursor.fetchall()
     by_service = {detail.service.pk: detail for detail in details}
     languages, communities = {}, {}
-    for owner_id, kind, term_id, slug, name, order in parts[0].union(*parts[1:], all=True):
+    for owner_id, kind, term_id, slug, name, order in rows:
         if kind == "language":
             languages.setdefault(owner_id, []).append(Language(pk=term_id, slug=slug, name=name))
         elif kind == "community":
             communities.setdefault(owner_id, []).append(Community(pk=term_id, slug=slug, name=name))
+        elif owner_id not in by_service:
+            continue
         elif kind == "approach":
             by_service[owner_id].approaches.append(Approach(pk=term_id, slug=slug, name=name))
         elif kind == "concern":

@@ -34,7 +34,7 @@ INDEX_BUILD_QUERIES = 9 + 2 * (connection.vendor == "postgresql")  # providers, 
 # and their pairs)
 # The first request: every taxonomy's choices (one query) and the index build too.
 FIND_QUERIES_COLD = FIND_QUERIES + PLACE_QUERIES + 1 + INDEX_BUILD_QUERIES
-# The profile: provider, qualifications, locations, services, their terms, the provider's terms.
+# The profile: provider, qualifications, locations, services, every linked term, recommendations.
 PROFILE_QUERIES = 6  # services/profiles.py
 
 
