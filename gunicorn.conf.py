@@ -8,11 +8,15 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # and the template), so more processes than cores would only take turns; each also
 # holds its own copy of the index once it rebuilds after an edit.
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
-# A few threads per worker overlap the short database waits (three or four queries a
-# page) and keep a slow page from holding up the next; each thread takes a connection
-# from the worker's psycopg pool (DJANGO_DB_POOL_MAX, default 8).
+# Two threads per worker: the second overlaps the short database waits (two queries a
+# results page) and keeps one slow page from holding up every connection of its worker.
+# More threads only take turns at Python's lock: measured on the 2-core machine at
+# 100,000 listings (8 connections, the benchmark's mix of results pages), 2 workers gave
+# 157-171 results pages/s with 1 thread, 161 with 2 and 137-142 with 4, and the server
+# time of a page rose with every thread (p50 of a distance search 20, 35 and 73 ms).
+# Each thread takes a connection from the worker's psycopg pool (DJANGO_DB_POOL_MAX, 8).
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 # Reuse connections from a proxy or load generator; a slow client cannot hold a thread long.
 keepalive = 5
 timeout = 30
