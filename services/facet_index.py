@@ -186,10 +186,13 @@ class FacetIndex:
     # Services grouped by provider, for "has a matching service".
     owner_starts: np.ndarray | None = None  # where each provider's group starts
     owners: np.ndarray | None = None  # the provider of each group
-    # Every place with coordinates, by latitude, for "within so many km".
+    # Every place with coordinates, for "within so many km": in bands of latitude
+    # (PLACE_BAND_DEGREES), and by longitude within a band; place_key (band * 360 +
+    # longitude + 180) is in ascending order, so a box is a few slices of it.
     place_latitude: np.ndarray | None = None
     place_longitude: np.ndarray | None = None
     place_owner: np.ndarray | None = None
+    place_key: np.ndarray | None = None
     # PostgreSQL: which providers each search word is in (services/word_index.py).
     words: dict | None = None
 
@@ -452,13 +455,27 @@ def _add_places(index: FacetIndex) -> None:
             latitude__isnull=False,
             longitude__isnull=False,
         )
-        .order_by("latitude", "pk")
+        .order_by("pk")
         .values_list("provider_id", "latitude", "longitude")
     )
     columns = list(zip(*rows, strict=True)) if rows else [[], [], []]
-    index.place_owner = np.searchsorted(index.provider_ids, np.array(columns[0], dtype=np.int64))
-    index.place_latitude = np.array(columns[1], dtype=float)
-    index.place_longitude = np.array(columns[2], dtype=float)
+    owner = np.searchsorted(index.provider_ids, np.array(columns[0], dtype=np.int64))
+    latitude = np.array(columns[1], dtype=float)
+    longitude = np.array(columns[2], dtype=float)
+    key = place_band(latitude) * 360.0 + (longitude + 180.0)
+    order = np.argsort(key, kind="stable")
+    index.place_owner, index.place_key = owner[order], key[order]
+    index.place_latitude, index.place_longitude = latitude[order], longitude[order]
+
+
+# A band of latitude is about 11 km: a search within 10 km looks at two or three bands,
+# and in each only at the places in the box's longitudes (a band across the whole
+# country would hold a tenth of the places).
+PLACE_BAND_DEGREES = 0.1
+
+
+def place_band(latitude):
+    return np.floor(np.asarray(latitude) / PLACE_BAND_DEGREES)
 
 
 def _options_of(values: np.ndarray) -> dict[str, np.ndarray]:

@@ -107,17 +107,19 @@ def places_near(
     min_lat, max_lat, min_lng, max_lng = geo.bounding_box(
         place.latitude, place.longitude, radius_km
     )
-    # Places are held by latitude: the box's band of them is a slice.
-    start = np.searchsorted(index.place_latitude, min_lat, side="left")
-    stop = np.searchsorted(index.place_latitude, max_lat, side="right")
-    longitudes = index.place_longitude[start:stop]
-    in_box = (longitudes >= min_lng) & (longitudes <= max_lng)
-    owners = index.place_owner[start:stop][in_box]
+    # The box's places: in each band of latitude it crosses, a slice of longitudes.
+    bands = np.arange(facet_index.place_band(min_lat), facet_index.place_band(max_lat) + 1)
+    starts = np.searchsorted(index.place_key, bands * 360.0 + (min_lng + 180.0), side="left")
+    stops = np.searchsorted(index.place_key, bands * 360.0 + (max_lng + 180.0), side="right")
+    in_box = np.concatenate(
+        [np.arange(start, stop) for start, stop in zip(starts, stops, strict=True)]
+    ).astype(np.intp)
+    owners = index.place_owner[in_box]
     km = geo.distances_km(
         place.latitude,
         place.longitude,
-        index.place_latitude[start:stop][in_box],
-        longitudes[in_box],
+        index.place_latitude[in_box],
+        index.place_longitude[in_box],
     )
     within = km <= float(radius_km)
     owners, km = owners[within], km[within]
