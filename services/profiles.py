@@ -90,27 +90,13 @@ def profile_load(slug: str, *, include_unpublished: bool = False) -> Profile:
     providers = Provider.objects.select_related("gender")
     if not include_unpublished:
         providers = providers.published()
-    provider = get_object_or_404(providers, slug=slug)
-    qualifications = list(provider.qualifications.order_by("kind", "-year", "title"))
-    locations = list(provider.locations.all())
-    services = [ServiceDetail(s) for s in provider.services.select_related("support_type")]
-    languages, communities = _attach_terms(
-        [provider.pk], services, {location.pk: location for location in locations}
-    )
-    recommendations = list(
-        provider.recommendations.approved()
+    [profile] = _profiles_of([get_object_or_404(providers, slug=slug)])
+    profile.recommendations = list(
+        profile.provider.recommendations.approved()
         .only("provider_id", "author_name", "author_role", "relationship", "text", "created_at")
         .order_by("-created_at", "-pk")[:RECOMMENDATIONS_SHOWN]
     )
-    return Profile(
-        provider,
-        services,
-        qualifications,
-        locations,
-        languages.get(provider.pk, []),
-        communities.get(provider.pk, []),
-        recommendations,
-    )
+    return profile
 
 
 def profiles_load(slugs: list[str]) -> list[Profile]:
@@ -123,8 +109,12 @@ def profiles_load(slugs: list[str]) -> list[Profile]:
         for provider in Provider.objects.published().select_related("gender").filter(slug__in=slugs)
     }
     providers = [found[slug] for slug in dict.fromkeys(slugs) if slug in found]
-    if not providers:
-        return []
+    return _profiles_of(providers) if providers else []
+
+
+def _profiles_of(providers: list[Provider]) -> list[Profile]:
+    """Everything but the recommendations of these providers' profiles, in four queries:
+    qualifications, locations, services, and every term they link to."""
     ids = [provider.pk for provider in providers]
     qualifications = _grouped(
         Qualification.objects.filter(provider_id__in=ids).order_by("kind", "-year", "title")
