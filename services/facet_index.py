@@ -188,9 +188,11 @@ class FacetIndex:
     owners: np.ndarray | None = None  # the provider of each group
     # Every place with coordinates, for "within so many km": in bands of latitude
     # (PLACE_BAND_DEGREES), and by longitude within a band; place_key (band * 360 +
-    # longitude + 180) is in ascending order, so a box is a few slices of it.
-    place_latitude: np.ndarray | None = None
-    place_longitude: np.ndarray | None = None
+    # longitude + 180) is in ascending order, so a box is a few slices of it. The
+    # coordinates are kept as geo.distances_from() takes them.
+    place_sin_lat: np.ndarray | None = None
+    place_cos_lat: np.ndarray | None = None
+    place_lng_radians: np.ndarray | None = None
     place_owner: np.ndarray | None = None
     place_key: np.ndarray | None = None
     # PostgreSQL: which providers each search word is in (services/word_index.py).
@@ -465,7 +467,9 @@ def _add_places(index: FacetIndex) -> None:
     key = place_band(latitude) * 360.0 + (longitude + 180.0)
     order = np.argsort(key, kind="stable")
     index.place_owner, index.place_key = owner[order], key[order]
-    index.place_latitude, index.place_longitude = latitude[order], longitude[order]
+    radians = np.radians(latitude[order])
+    index.place_sin_lat, index.place_cos_lat = np.sin(radians), np.cos(radians)
+    index.place_lng_radians = np.radians(longitude[order])
 
 
 # A band of latitude is about 11 km: a search within 10 km looks at two or three bands,

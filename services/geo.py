@@ -285,9 +285,15 @@ def distance_km(
 
 def distances_km(latitude: float, longitude: float, latitudes, longitudes):
     """The same great-circle distance as distance_km(), for arrays of coordinates (numpy)."""
+    lats = np.radians(latitudes)
+    return distances_from(latitude, longitude, np.sin(lats), np.cos(lats), np.radians(longitudes))
+
+
+def distances_from(latitude: float, longitude: float, sin_lats, cos_lats, lng_radians):
+    """distances_km() to places whose sine and cosine of latitude and longitude in radians
+    are worked out already (the listing index keeps them: they are most of the work)."""
     lat, lng = math.radians(float(latitude)), math.radians(float(longitude))
-    lats, lngs = np.radians(latitudes), np.radians(longitudes)
-    cosine = math.sin(lat) * np.sin(lats) + math.cos(lat) * np.cos(lats) * np.cos(lngs - lng)
+    cosine = math.sin(lat) * sin_lats + math.cos(lat) * cos_lats * np.cos(lng_radians - lng)
     return np.arccos(np.clip(cosine, -1.0, 1.0)) * EARTH_RADIUS_KM
 
 

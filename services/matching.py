@@ -114,20 +114,23 @@ def places_near(
     in_box = np.concatenate(
         [np.arange(start, stop) for start, stop in zip(starts, stops, strict=True)]
     ).astype(np.intp)
-    owners = index.place_owner[in_box]
-    km = geo.distances_km(
+    km = geo.distances_from(
         place.latitude,
         place.longitude,
-        index.place_latitude[in_box],
-        index.place_longitude[in_box],
+        index.place_sin_lat[in_box],
+        index.place_cos_lat[in_box],
+        index.place_lng_radians[in_box],
     )
     within = km <= float(radius_km)
-    owners, km = owners[within], km[within]
-    # Each provider once, at their nearest place.
-    nearest_first = np.lexsort((km, owners))
-    owners, km = owners[nearest_first], km[nearest_first]
-    first = np.r_[True, owners[1:] != owners[:-1]] if owners.size else np.zeros(0, dtype=bool)
-    return owners[first], km[first]
+    owners, km = index.place_owner[in_box[within]], km[within]
+    # Each provider once, at their nearest place: grouped by provider (a sort of whole
+    # numbers, much cheaper than sorting by provider and distance), the least of each group.
+    by_owner = np.argsort(owners)
+    owners, km = owners[by_owner], km[by_owner]
+    if not owners.size:
+        return owners, km
+    starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+    return owners[starts], np.minimum.reduceat(km, starts)
 
 
 @dataclass
