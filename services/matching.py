@@ -33,6 +33,8 @@ class Narrowing:
     # few thousand, kept as they are rather than spread over every listing.
     near_positions: np.ndarray | None = None
     near_km: np.ndarray | None = None
+    # The place and radius that `near` is for, so a changed search can reuse it.
+    near_of: tuple | None = None
 
     def strict(self) -> np.ndarray | None:
         return _both(self.words, self.near)
@@ -63,19 +65,27 @@ def narrowing(
     criteria: Criteria,
     base: QuerySet,
     *,
-    words: Narrowing | None = None,
+    earlier: Narrowing | None = None,
 ) -> Narrowing:
-    """The words' and place's part of a search; `words` reuses an earlier word match."""
+    """The words' and place's part of a search. `earlier`, the narrowing of a search
+    this one changes, lends its word matches and its place's, where they are the same."""
     found = Narrowing()
     if criteria.data.get("q"):
-        if words is not None and words.words is not None:
-            found.words, found.rank = words.words, words.rank
+        if earlier is not None and earlier.words is not None:
+            found.words, found.rank = earlier.words, earlier.rank
         else:
             found.words, found.rank = word_matches(index, base, criteria.data["q"])
     if criteria.place:
-        found.near_positions, found.near_km = places_near(index, criteria.place, criteria.radius_km)
-        found.near = np.zeros(index.providers, dtype=bool)
-        found.near[found.near_positions] = True
+        found.near_of = (criteria.place, criteria.radius_km)
+        if earlier is not None and earlier.near_of == found.near_of:
+            found.near_positions, found.near_km = earlier.near_positions, earlier.near_km
+            found.near = earlier.near
+        else:
+            found.near_positions, found.near_km = places_near(
+                index, criteria.place, criteria.radius_km
+            )
+            found.near = np.zeros(index.providers, dtype=bool)
+            found.near[found.near_positions] = True
     return found
 
 
