@@ -177,8 +177,10 @@ class Ordered:
 # experience order; fewer are sorted (a partial sort, as far as the page shown).
 PRESORTED_SHARE = 1 / 8
 
-# Unknown fees sort after every real one (in pence).
+# Unknown fees sort after every real one (in pence), unknown distances after every real
+# one (in millimetres: farther than the other side of the Earth).
 NO_FEE = 10**10
+UNKNOWN_DISTANCE = 10**11
 
 
 def ordered(index: facet_index.FacetIndex, criteria: Criteria, found: Narrowing) -> Ordered:
@@ -202,9 +204,12 @@ def ordered(index: facet_index.FacetIndex, criteria: Criteria, found: Narrowing)
         return Ordered(positions, key=ranks[positions])
     then_by_name = index.name_rank[positions]
     if sort == "distance":
-        # Places within a radius are few: a full sort. Unknown (nan) comes last.
-        return Ordered(positions[np.lexsort((then_by_name, found.distance_of(positions)))])
-    if sort == "relevance":
+        # In millimetres, which no two places a person could tell apart are closer than;
+        # unknown (nan: online, away from the place) comes last.
+        km = found.distance_of(positions)
+        first = np.where(np.isnan(km), UNKNOWN_DISTANCE, np.round(np.nan_to_num(km) * 1e6))
+        first = first.astype(np.int64)
+    elif sort == "relevance":
         # Ranks to a millionth, best first; the name rank below them makes each key unique.
         first = -np.round(found.rank[positions] * 1e6).astype(np.int64)
     elif sort == "recommended":
