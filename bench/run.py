@@ -189,7 +189,15 @@ def measure_latency(path: str) -> dict:
         "p99": round(percentile(server, 99), 1),
         "client_p95": round(percentile([s[2] for s in samples], 95), 1),
         "html_gzip_bytes": len(gzip.compress(body, 6)),
+        "results": results_found(body),
     }
+
+
+def results_found(body: bytes) -> int | None:
+    """How many results a results page says it found (None for other pages): at a million
+    listings a search near a town finds about ten times what it does at 100,000."""
+    found = re.search(rb'id="results-title" class="summary">([\d,]+) ', body)
+    return int(found.group(1).replace(b",", b"")) if found else None
 
 
 def count_queries(env: dict, paths: list[str]) -> dict:
@@ -383,12 +391,13 @@ def write_report(all_figures: dict) -> Path:
         if figures.get("seed_seconds"):
             lines += [f"Seeded in {figures['seed_seconds']} s.", ""]
         lines += [
-            "| search | p50 ms | p95 ms | p99 ms | queries | gzipped HTML |",
-            "|---|---:|---:|---:|---:|---:|",
+            "| search | results | p50 ms | p95 ms | p99 ms | queries | gzipped HTML |",
+            "|---|---:|---:|---:|---:|---:|---:|",
         ]
         for name, v in figures["searches"].items():
+            found = "" if v.get("results") is None else f"{v['results']:,}"
             lines.append(
-                f"| {name} | {v['p50']} | {v['p95']} | {v['p99']} | {v['queries']} | {v['html_gzip_bytes']:,} |"
+                f"| {name} | {found} | {v['p50']} | {v['p95']} | {v['p99']} | {v['queries']} | {v['html_gzip_bytes']:,} |"
             )
         t = figures["throughput"]
         lines += [
