@@ -102,8 +102,11 @@ def fill(url: str, providers: int) -> float | None:
 
 
 def production_env(url: str, static_root: str) -> dict:
+    workers = int(os.environ.get("GUNICORN_WORKERS", os.cpu_count()))
     return dict(
         os.environ,
+        # The load's connections split evenly between the workers (gunicorn.conf.py says why).
+        GUNICORN_WORKER_CONNECTIONS=str(-(-CONNECTIONS // workers)),
         DATABASE_URL=url,
         DJANGO_DEBUG="false",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
@@ -245,6 +248,40 @@ def page_weight(path: str) -> dict:
     return {"requests": 1 + len(assets), "total_gzip_bytes": total, "third_party": third_party}
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process has used (user and system), from /proc; 0 once it has gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_processes(server: subprocess.Popen, url: str) -> list[int]:
+    """gunicorn's workers and the PostgreSQL backends serving the bench database."""
+    workers = subprocess.run(
+        ["pgrep", "-P", str(server.pid)], capture_output=True, text=True
+    ).stdout.split()
+    name = urllib.parse.urlsplit(url).path.lstrip("/")
+    backends = sql(
+        url,
+        f"SELECT pid FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()",
+    )
+    return [int(pid) for pid in workers] + [row[0] for row in backends]
+
+
+def wrk_measured(paths: list[str], server: subprocess.Popen, url: str) -> tuple[float, float]:
+    """(requests per second, milliseconds of server CPU per request): the CPU the workers
+    and their database connections spent, which varies far less from run to run than the
+    rate does on a small machine."""
+    processes = server_processes(server, url)
+    before = {pid: cpu_seconds(pid) for pid in processes}
+    rps = wrk_throughput(paths)
+    processes = set(processes) | set(server_processes(server, url))
+    spent = sum(cpu_seconds(pid) - before.get(pid, 0.0) for pid in processes)
+    return rps, round(spent / (rps * THROUGHPUT_SECONDS) * 1000, 2)
+
+
 def wrk_throughput(paths: list[str]) -> float:
     """Requests per second at CONNECTIONS connections, cycling through the paths."""
     if not shutil.which("wrk"):
@@ -298,8 +335,8 @@ def run(scale: str) -> dict:
                 results[name]["queries"] = queries[path]
             weight = page_weight("/find/?q=grief&near=Leeds")
             log("Throughput (wrk, 8 connections)...")
-            results_rps = wrk_throughput(throughput_paths())
-            trivial_rps = wrk_throughput(["/healthz"])
+            results_rps, results_cpu = wrk_measured(throughput_paths(), server, url)
+            trivial_rps, trivial_cpu = wrk_measured(["/healthz"], server, url)
         finally:
             server.terminate()
             server.wait(timeout=20)
@@ -312,6 +349,9 @@ def run(scale: str) -> dict:
             "results_rps": results_rps,
             "trivial_rps": trivial_rps,
             "ratio": round(results_rps / trivial_rps, 3),
+            "results_cpu_ms": results_cpu,
+            "trivial_cpu_ms": trivial_cpu,
+            "cpu_ratio": round(trivial_cpu / results_cpu, 3),
         },
         "results_page_weight": weight,
     }
@@ -403,6 +443,9 @@ def write_report(all_figures: dict) -> Path:
         lines += [
             "",
             f"Throughput at {CONNECTIONS} connections: results {t['results_rps']:.0f} req/s, trivial view {t['trivial_rps']:.0f} req/s, ratio {t['ratio']:.0%}.",
+            f"Server CPU per request (gunicorn workers and their PostgreSQL connections): results {t['results_cpu_ms']} ms, trivial view {t['trivial_cpu_ms']} ms, ratio {t['cpu_ratio']:.0%}."
+            if "cpu_ratio" in t
+            else "",
             "",
             "| budget | met | figure |",
             "|---|---|---|",
