@@ -1,6 +1,8 @@
 """Problem reports, the needs-review list, verification ages on the admin index."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from services.models import Provider, Report
@@ -134,3 +136,29 @@ def test_saving_the_listing_keeps_its_open_report_count(staff_client, html_form,
     assert staff_client.post(change, {**data, "_save": "Save"}).status_code == 302
     provider.refresh_from_db()
     assert (provider.statement, provider.open_reports) == ("Edited.", 1)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite locks the whole database for a write"
+)
+@pytest.mark.parametrize("change", ["submit", "resolve", "dismiss"])
+def test_every_change_to_a_listings_reports_locks_the_listing_before_it_recounts(
+    listings, staff_user, change
+):
+    reported = listings["reported"]
+    report = report_submit(provider=reported, problem="phone")
+    with CaptureQueriesContext(connection) as queries:
+        if change == "submit":
+            report_submit(provider=reported, problem="other", details="The fees are wrong.")
+        elif change == "resolve":
+            report_resolve(report=report, by=staff_user)
+        else:
+            report_dismiss(report=report, by=staff_user)
+    statements = [query["sql"] for query in queries.captured_queries]
+    locks = [
+        i
+        for i, sql in enumerate(statements)
+        if 'FROM "services_provider"' in sql and "FOR UPDATE" in sql
+    ]
+    recount = next(i for i, sql in enumerate(statements) if "COUNT(" in sql)
+    assert locks and locks[0] < recount, statements
