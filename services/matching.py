@@ -201,8 +201,8 @@ def ordered(index: facet_index.FacetIndex, criteria: Criteria, found: Narrowing)
         return Ordered(positions, key=ranks[positions])
     then_by_name = index.name_rank[positions]
     if sort == "distance":
-        # In millimetres, which no two places a person could tell apart are closer than;
-        # unknown (nan: online, away from the place) comes last.
+        # In whole millimetres (places closer than that are one place to anyone), then by
+        # name; unknown (nan: online, away from the place) comes last.
         km = found.distance_of(positions)
         first = np.where(np.isnan(km), UNKNOWN_DISTANCE, np.round(np.nan_to_num(km) * 1e6))
         first = first.astype(np.int64)
