@@ -148,38 +148,61 @@ class Selection:
         names = self.index.service_bits.names[name]
         online = names.index("online") if "online" in names else None
         if online is not None and self.online is not self.strict:
-            counts[online] = self._count_service_options(name, self.online, only="online")[online]
+            counts[online] = self._option_count(name, "online", self.online)
         return counts
 
-    def _count_service_options(self, name: str, scope, only: str | None = None) -> np.ndarray:
+    def _count_service_options(self, name: str, scope) -> np.ndarray:
         """For each option of a service filter: the providers in scope that meet every
         other criterion with a service that has the option and meets the other service
-        criteria. With `only`, just that option's count is right."""
+        criteria."""
         others = tuple(other for other in self.service_criteria if other != name)
         if not others and self._narrow(scope) is None:
             # No other service criterion: a provider counts if any service of theirs has
             # the option, which the index holds per provider.
             candidates = _all_of([scope, self._providers_except(None)])
             return _popcounts(self.index.provider_service_options[name].bits, candidates)
-        per_bit = self._providers_per_bit(scope, others, (name, only) if only else None)
+        per_bit = self._providers_per_bit(scope, others)
         return self.index.service_bits.option_counts(name, per_bit)
 
-    def _providers_per_bit(self, scope, others: tuple, option: tuple | None) -> np.ndarray:
+    def _option_count(self, name: str, option: str, scope) -> int:
+        """What _count_service_options() gives for one option alone, without counting
+        every other option on the way (the online count of a search near a place looks
+        at every provider who works online, anywhere)."""
+        others = tuple(other for other in self.service_criteria if other != name)
+        candidates = _all_of(
+            [scope, self._providers_except(None), self._offering_providers(name, [option])]
+            + [self._offering_providers(other) for other in others]
+        )
+        if not others:
+            # What the index holds per provider is exact for one criterion alone.
+            return int(np.count_nonzero(candidates))
+        narrow = self._narrow(candidates)
+        at = None if narrow is None else narrow.services
+        services = _all_of(
+            [_service_group(self.index, name, [option], at)]
+            + [self._service_group(other, narrow) for other in others]
+        )
+        if narrow is not None:
+            return int(np.count_nonzero(narrow.owners_of(services)))
+        services &= candidates[self.index.service_owner]
+        return int(np.count_nonzero(owners_of(self.index, services)))
+
+    def _providers_per_bit(self, scope, others: tuple) -> np.ndarray:
         """services.ServiceBits.providers_per_bit of _services_meeting(): the filters
         whose own criterion is not chosen all count among the same services, once."""
-        key = ("per bit", id(scope), others, option)
+        key = ("per bit", id(scope), others)
         if key not in self._meeting:
-            services, starts = self._services_meeting(scope, others, option)
+            services, starts = self._services_meeting(scope, others)
             per_bit = self.index.service_bits.providers_per_bit(services, starts)
             self._meeting[key] = (per_bit, scope)
         return self._meeting[key][0]
 
-    def _services_meeting(self, scope, others: tuple, option: tuple | None):
-        """The services that meet the `others` service criteria (and have the option
-        (filter, option) if given), of the providers in scope that meet every provider
-        criterion: their positions, ascending, and where each provider's run of them
-        starts. Filters whose own criterion is not chosen all ask for the same ones."""
-        key = (id(scope), others, option)
+    def _services_meeting(self, scope, others: tuple):
+        """The services that meet the `others` service criteria, of the providers in scope
+        that meet every provider criterion: their positions, ascending, and where each
+        provider's run of them starts. Filters whose own criterion is not chosen all ask
+        for the same ones."""
+        key = (id(scope), others)
         if key in self._meeting:
             return self._meeting[key][0]
         narrow = self._narrow(scope)
@@ -187,7 +210,6 @@ class Selection:
             candidates = _all_of(
                 [scope, self._providers_except(None)]
                 + [self._offering_providers(other) for other in others]
-                + ([self._offering_providers(option[0], [option[1]])] if option else [])
             )
             narrow = self._narrow(candidates)
             if narrow is None:

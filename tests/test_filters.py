@@ -577,6 +577,8 @@ FACET_QUERIES = [
     {"recommended": "1", "format": ["online"]},
     {"q": "grief"},
     {"q": "grief", "near": "Leeds", "approach": ["cbt", "emdr"]},
+    # A place and two service criteria: "online" counts those working online anywhere.
+    {"near": "Leeds", "type": ["counselling"], "concern": ["grief"]},
 ]
 
 
