@@ -147,6 +147,12 @@ class ProviderQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Provider.Status.PUBLISHED)
 
+    def lock(self, pk: int) -> None:
+        """Lock one provider's row until the transaction ends, so that recounts of its
+        reports or recommendations happen one after the other (SQLite locks the whole
+        database for a write instead)."""
+        list(self.select_for_update().filter(pk=pk).values_list("pk"))
+
     def verified_before(self, date):
         return self.filter(Q(last_verified__lt=date) | Q(last_verified__isnull=True))
 

@@ -53,7 +53,7 @@ def recommendations_recount(*, provider_id: int) -> None:
 
 def _moderate(*, recommendation: Recommendation, status: str, by) -> Recommendation:
     # The provider's row is locked first, so two moderators' recounts happen one after the other.
-    list(Provider.objects.select_for_update().filter(pk=recommendation.provider_id))
+    Provider.objects.lock(recommendation.provider_id)
     recommendation = Recommendation.objects.select_for_update().get(pk=recommendation.pk)
     recommendation.status = status
     recommendation.moderated_at = timezone.now()
@@ -82,6 +82,6 @@ def recommendation_delete(*, recommendation: Recommendation, by) -> None:
     if by is None or not (by.is_staff and by.has_perm("services.delete_recommendation")):
         raise PermissionDenied("Only directory staff may delete a recommendation.")
     provider_id = recommendation.provider_id
-    list(Provider.objects.select_for_update().filter(pk=provider_id))
+    Provider.objects.lock(provider_id)
     Recommendation.objects.filter(pk=recommendation.pk).delete()
     recommendations_recount(provider_id=provider_id)

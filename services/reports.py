@@ -12,7 +12,7 @@ from services.models import Provider, Report
 def reports_recount(*, provider_id: int) -> None:
     """Recount a provider's open reports (rather than add or subtract one: it cannot drift).
 
-    Call it in a transaction that has locked the provider's row (_lock_provider), so that
+    Call it in a transaction that has locked the provider's row (Provider.objects.lock), so that
     two changes to one listing's reports are counted one after the other."""
     count = Report.objects.filter(provider_id=provider_id, status=Report.Status.OPEN).count()
     Provider.objects.filter(pk=provider_id).exclude(open_reports=count).update(open_reports=count)
@@ -27,20 +27,16 @@ def report_submit(
     )
     report.full_clean()
     with transaction.atomic():
-        _lock_provider(provider.pk)
+        # Without the lock, two reports saved or closed at once could each count before
+        # the other commits, and leave the flag one off until the next change.
+        Provider.objects.lock(provider.pk)
         report.save()
         reports_recount(provider_id=provider.pk)
     return report
 
 
-def _lock_provider(provider_id: int) -> None:
-    # Without it, two reports saved or closed at once could each count before the other
-    # commits, and leave the flag one off until the next change.
-    list(Provider.objects.select_for_update().filter(pk=provider_id).values_list("pk"))
-
-
 def _close(*, report: Report, status: str, by) -> Report:
-    _lock_provider(report.provider_id)
+    Provider.objects.lock(report.provider_id)
     report = Report.objects.select_for_update().get(pk=report.pk)
     report.status = status
     report.closed_at = timezone.now()
