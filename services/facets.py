@@ -22,19 +22,17 @@ def facet_counts(
     criteria: Criteria,
     base: QuerySet,
     *,
-    index: facet_index.FacetIndex | None = None,
-    found: matching.Narrowing | None = None,
+    selection: Selection | None = None,
 ) -> dict[str, dict[str, int]]:
     """{filter name: {option: count}}: how many providers each option would give.
 
     Counted in memory (services/selection.py); the database is asked at most which
-    providers match the search words, and not even that when `found` already says.
+    providers match the search words, and not even that when `selection`, the results'
+    own, is given.
     """
-    index = index or facet_index.current_index()
-    found = found or matching.narrowing(index, criteria, base)
-    selection = Selection(
-        index, criteria.data, found.strict(), found.online(index), found.strict_positions()
-    )
+    if selection is None:
+        index = facet_index.current_index()
+        selection = matching.selection(index, criteria, matching.narrowing(index, criteria, base))
     counts = selection.counts()
     # Options with no results are left out, as a GROUP BY would leave them.
     return {

@@ -221,7 +221,7 @@ class Selection:
                     )
                 )
                 owners = self.index.service_owner[kept]
-                self._meeting[key] = ((kept, _run_starts(owners)), scope)
+                self._meeting[key] = ((kept, run_starts(owners)), scope)
                 return self._meeting[key][0]
             # The candidates meet every provider criterion already.
             services = _all_of(self._service_group(other, narrow) for other in others)
@@ -230,7 +230,7 @@ class Selection:
             for other in others:
                 services &= self._service_group(other, narrow)
         kept = np.arange(len(narrow.services)) if services is None else np.flatnonzero(services)
-        result = (narrow.services[kept], _run_starts(narrow.owner[kept]))
+        result = (narrow.services[kept], run_starts(narrow.owner[kept]))
         self._meeting[key] = (result, scope)  # the scope is kept, so its id is not reused
         return result
 
@@ -337,7 +337,7 @@ def _all_of(masks) -> np.ndarray | None:
     return result
 
 
-def _run_starts(owners: np.ndarray) -> np.ndarray:
+def run_starts(owners: np.ndarray) -> np.ndarray:
     """Where each run of equal owners starts (they come in order)."""
     if not owners.size:
         return owners

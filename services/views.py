@@ -111,7 +111,7 @@ def find(request):
         )
 
     place_label = criteria.place.label if criteria.place else ""
-    counts = facet_counts(criteria, base, index=index, found=found)
+    counts = facet_counts(criteria, base, selection=result_list.selection)
     # No query for someone without a session cookie: the session loads only if there is one.
     saved = set(shortlist_ids(request.session))
     context = {

@@ -585,11 +585,13 @@ FACET_QUERIES = [
 @pytest.fixture(params=["broad", "narrow"])
 def way(request, monkeypatch):
     """Both ways services/selection.py works: every search with a place or words taken
-    the narrow way (provider by provider), or none of them; and both ways of sorting by
-    name or experience (services/matching.py)."""
+    the narrow way (provider by provider), or none of them; both ways of sorting by
+    name or experience, and both ways of finding each provider's nearest place
+    (services/matching.py)."""
     narrow = request.param == "narrow"
     monkeypatch.setattr(selection, "NARROW_SHARE", 1.0 if narrow else 0.0)
     monkeypatch.setattr(matching, "PRESORTED_SHARE", 1.0 if narrow else 0.0)
+    monkeypatch.setattr(matching, "PLACES_SORTED_SHARE", 1.0 if narrow else 0.0)
     return request.param
 
 
