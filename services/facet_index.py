@@ -70,17 +70,19 @@ class Options:
 BYTE_BITS = (np.arange(256)[:, None] >> np.arange(8) & 1).astype(np.int64)
 
 
-class ServiceBits:
-    """Every service filter's options as the bits of a few whole numbers per service.
+class OptionBits:
+    """Several filters' options as the bits of a few whole numbers per service (or per
+    provider).
 
     Each option has a bit of one word (uint64 per service): the 50-odd options of the
     service filters take eight bytes a word, two or three words a service, where a
-    row of booleans per option took a byte each. Counting what every option would give
-    among a set of services then reads each word once for all the filters in it.
+    row of booleans per option took a byte each; the provider filters' 30-odd take one
+    word a provider. Counting what every option would give among a set of them then
+    reads each word once for all the filters in it.
     """
 
     def __init__(self, filters: dict[str, tuple[list[str], np.ndarray]], services: int):
-        """`filters`: {filter: (option names, bool[options, services])}."""
+        """`filters`: {filter: (option names, bool[options, services or providers])}."""
         self.names: dict[str, list[str]] = {}
         self.bit_of: dict[str, dict[str, tuple[int, int]]] = {}  # option -> (word, bit)
         self.words: list[np.ndarray] = []
@@ -134,8 +136,17 @@ class ServiceBits:
                 counts[number, : self.used[number]] = _bit_counts(theirs, self.used[number])
         return counts
 
+    def per_bit(self, items: np.ndarray) -> np.ndarray:
+        """int[words, 64]: for each bit, how many of these (positions, each once) have it:
+        a pass over those few, not over every row of options."""
+        counts = np.zeros((len(self.words), 64), dtype=np.int64)
+        if items.size:
+            for number, word in enumerate(self.words):
+                counts[number, : self.used[number]] = _bit_counts(word[items], self.used[number])
+        return counts
+
     def option_counts(self, name: str, per_bit: np.ndarray) -> np.ndarray:
-        """The filter's options' counts, in order, from providers_per_bit()."""
+        """The filter's options' counts, in order, from providers_per_bit() or per_bit()."""
         places = [self.bit_of[name][option] for option in self.names[name]]
         if not places:
             return np.zeros(0, dtype=np.int64)
@@ -164,8 +175,9 @@ class FacetIndex:
     # Where each provider's services start (and the next one's): services of provider p
     # are service_start[p]:service_start[p + 1].
     service_start: np.ndarray | None = None
-    service_bits: ServiceBits | None = None
+    service_bits: OptionBits | None = None
     provider_options: dict[str, Options] = field(default_factory=dict)  # over providers
+    provider_bits: OptionBits | None = None  # the same options, as bits of a word a provider
     # Over providers: the provider has a service with that option.
     provider_service_options: dict[str, Options] = field(default_factory=dict)
     fee_min: np.ndarray | None = None  # float[S], nan when not stated
@@ -407,7 +419,11 @@ def build(version: tuple) -> FacetIndex:
         index.provider_service_options[name] = _stack_rows(
             names, owners_of(index, filters[name][1])
         )
-    index.service_bits = ServiceBits(filters, index.services)
+    index.service_bits = OptionBits(filters, index.services)
+    index.provider_bits = OptionBits(
+        {name: (options.names, options.matrix) for name, options in index.provider_options.items()},
+        index.providers,
+    )
     online = index.provider_service_options["format"].mask("online")
     index.online = np.zeros(index.providers, dtype=bool) if online is None else online
     _add_orders(index)

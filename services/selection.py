@@ -90,6 +90,7 @@ class Selection:
         self._offering: dict[str, np.ndarray] = {}
         self._matching: list[np.ndarray] = []
         self._meeting: dict[tuple, tuple] = {}
+        self._provider_per_bit: dict[str | None, np.ndarray] = {}
 
     # Results
 
@@ -188,7 +189,7 @@ class Selection:
         return int(np.count_nonzero(owners_of(self.index, services)))
 
     def _providers_per_bit(self, scope, others: tuple) -> np.ndarray:
-        """services.ServiceBits.providers_per_bit of _services_meeting(): the filters
+        """facet_index.OptionBits.providers_per_bit of _services_meeting(): the filters
         whose own criterion is not chosen all count among the same services, once."""
         key = ("per bit", id(scope), others)
         if key not in self._meeting:
@@ -238,8 +239,12 @@ class Selection:
         options: Options = self.index.provider_options[name]
         narrow = self._narrow(self.scope)
         if narrow is not None:
-            eligible = narrow.providers[self._eligible_narrow(narrow, name)]
-            return options.matrix[:, eligible].sum(axis=1)
+            # Filters whose own criterion is not chosen count among the same providers.
+            key = name if name in self.provider_groups else None
+            if key not in self._provider_per_bit:
+                eligible = narrow.providers[self._eligible_narrow(narrow, key)]
+                self._provider_per_bit[key] = self.index.provider_bits.per_bit(eligible)
+            return self.index.provider_bits.option_counts(name, self._provider_per_bit[key])
         eligible = _all_of([self._providers_except(name), self._with_matching_service()])
         return _popcounts(options.bits, eligible)
 

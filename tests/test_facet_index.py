@@ -49,7 +49,7 @@ def test_without_background_rebuilds_the_request_waits_for_the_new_index(make_li
     assert published() == 2
 
 
-def test_service_bits_agree_with_the_booleans_beyond_64_options():
+def test_option_bits_agree_with_the_booleans_beyond_64_options():
     """Filters share words; one may have more than 64 options (staff add concerns)."""
     rng = np.random.default_rng(7)
     sizes = {"concern": 70, "approach": 20, "type": 5, "free": 1}
@@ -57,7 +57,7 @@ def test_service_bits_agree_with_the_booleans_beyond_64_options():
         name: ([f"{name}-{n}" for n in range(size)], rng.random((size, 500)) < 0.05)
         for name, size in sizes.items()
     }
-    bits = facet_index.ServiceBits(filters, 500)
+    bits = facet_index.OptionBits(filters, 500)
     assert len(bits.words) == 2  # 64 concerns; then 6 concerns, 20 approaches, 5 types, 1 flag
     assert len({place for name in sizes for place in bits.bit_of[name].values()}) == 96
 
@@ -80,6 +80,13 @@ def test_service_bits_agree_with_the_booleans_beyond_64_options():
         for row in range(len(names)):
             having = {owners[s] for s in services if matrix[row, s]}
             assert counted[row] == len(having), (name, row)
+    # Counted one by one (as the provider filters are, over providers).
+    per_item = bits.per_bit(services)
+    for name, (_names, matrix) in filters.items():
+        assert (
+            bits.option_counts(name, per_item).tolist() == matrix[:, services].sum(axis=1).tolist()
+        )
+    assert not bits.per_bit(services[:0]).any()
 
 
 @pytest.mark.parametrize("values", [50, 5000])  # both ways of counting bits (64 bits)
