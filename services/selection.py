@@ -88,7 +88,8 @@ class Selection:
         self._narrows: dict[int, Narrow | None] = {}
         self._service_groups: dict[tuple, np.ndarray] = {}
         self._offering: dict[str, np.ndarray] = {}
-        self._matching: list[np.ndarray] = []
+        self._meeting_providers: dict[str | None, np.ndarray | None] = {}
+        self._owning_matching_service: np.ndarray | None = None  # of every service, when many
         self._meeting: dict[tuple, tuple] = {}
         self._provider_per_bit: dict[str | None, np.ndarray] = {}
 
@@ -99,7 +100,7 @@ class Selection:
         narrow = self._narrow(self.scope)
         if narrow is not None:
             return narrow.providers[self._eligible_narrow(narrow, None)]
-        mask = _all_of([self._providers_except(None), self._with_matching_service()])
+        mask = self._meeting_all_but(None)
         return np.arange(self.index.providers) if mask is None else np.flatnonzero(mask)
 
     def count(self) -> int:
@@ -245,7 +246,7 @@ class Selection:
                 eligible = narrow.providers[self._eligible_narrow(narrow, key)]
                 self._provider_per_bit[key] = self.index.provider_bits.per_bit(eligible)
             return self.index.provider_bits.option_counts(name, self._provider_per_bit[key])
-        eligible = _all_of([self._providers_except(name), self._with_matching_service()])
+        eligible = self._meeting_all_but(name)
         return _popcounts(options.bits, eligible)
 
     # The parts
@@ -289,29 +290,39 @@ class Selection:
             self._service_groups[key] = _service_group(self.index, name, self.data[name], at)
         return self._service_groups[key]
 
-    def _with_matching_service(self) -> np.ndarray | None:
-        """The providers in scope with a service that meets every service criterion (None:
-        every provider, when there is neither a scope nor such a criterion)."""
-        if self._matching:
-            return self._matching[0]
+    def _meeting_all_but(self, name: str | None) -> np.ndarray | None:
+        """The providers in scope that meet every criterion but provider filter `name`'s
+        (None: every criterion), with a service that meets every service criterion (None:
+        every provider, when there is no scope and no criterion)."""
+        key = name if name in self.provider_groups else None
+        if key not in self._meeting_providers:
+            among = _all_of([self.scope, self._providers_except(key)])
+            self._meeting_providers[key] = self._with_matching_service(among)
+        return self._meeting_providers[key]
+
+    def _with_matching_service(self, among: np.ndarray | None) -> np.ndarray | None:
+        """Those `among` (None: every provider) with a service that meets every service
+        criterion. The provider criteria narrow the providers first, so that only theirs
+        have their services checked together."""
         candidates = _all_of(
-            [self.scope] + [self._offering_providers(name) for name in self.service_criteria]
+            [among] + [self._offering_providers(name) for name in self.service_criteria]
         )
         if len(self.service_criteria) > 1:
             # Several criteria: they must hold for one and the same service.
             narrow = self._narrow(candidates)
             if narrow is None:
-                services = _all_of(
-                    self._service_group(name, None) for name in self.service_criteria
-                )
-                candidates &= owners_of(self.index, services)
+                if self._owning_matching_service is None:
+                    services = _all_of(
+                        self._service_group(name, None) for name in self.service_criteria
+                    )
+                    self._owning_matching_service = owners_of(self.index, services)
+                candidates &= self._owning_matching_service
             else:
                 services = _all_of(
                     self._service_group(name, narrow) for name in self.service_criteria
                 )
                 candidates = np.zeros(self.index.providers, dtype=bool)
                 candidates[narrow.providers[narrow.owners_of(services)]] = True
-        self._matching.append(candidates)
         return candidates
 
     def _eligible_narrow(self, narrow: Narrow, name: str | None, *, services=True) -> np.ndarray:
