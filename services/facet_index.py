@@ -175,6 +175,7 @@ class FacetIndex:
     # Where each provider's services start (and the next one's): services of provider p
     # are service_start[p]:service_start[p + 1].
     service_start: np.ndarray | None = None
+    several_services: np.ndarray | None = None  # bool[P]: the provider has more than one
     service_bits: OptionBits | None = None
     provider_options: dict[str, Options] = field(default_factory=dict)  # over providers
     provider_bits: OptionBits | None = None  # the same options, as bits of a word a provider
@@ -436,6 +437,7 @@ def build(version: tuple) -> FacetIndex:
 def _add_service_groups(index: FacetIndex) -> None:
     owners = index.service_owner
     index.service_start = np.searchsorted(owners, np.arange(index.providers + 1))
+    index.several_services = np.diff(index.service_start) > 1
     index.owner_starts = (
         np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if owners.size else owners
     )

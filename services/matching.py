@@ -153,7 +153,7 @@ def places_near(
 
 # Places within a radius are sorted by provider when they are at most this share of the
 # listings; more, and a pass over an array of every provider is cheaper.
-PLACES_SORTED_SHARE = 1 / 16
+PLACES_SORTED_SHARE = 1 / 80
 
 
 @dataclass

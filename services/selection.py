@@ -89,7 +89,7 @@ class Selection:
         self._service_groups: dict[tuple, np.ndarray] = {}
         self._offering: dict[str, np.ndarray] = {}
         self._meeting_providers: dict[str | None, np.ndarray | None] = {}
-        self._owning_matching_service: np.ndarray | None = None  # of every service, when many
+        self._owning: dict[str, np.ndarray] = {}  # see _with_one_service()
         self._meeting: dict[tuple, tuple] = {}
         self._provider_per_bit: dict[str | None, np.ndarray] = {}
 
@@ -183,16 +183,15 @@ class Selection:
         if not others:
             # What the index holds per provider is exact for one criterion alone.
             return int(np.count_nonzero(candidates))
-        narrow = self._narrow(candidates)
-        at = None if narrow is None else narrow.services
-        services = _all_of(
-            [_service_group(self.index, name, [option], at)]
-            + [self._service_group(other, narrow) for other in others]
-        )
-        if narrow is not None:
-            return int(np.count_nonzero(narrow.owners_of(services)))
-        services &= candidates[self.index.service_owner]
-        return int(np.count_nonzero(owners_of(self.index, services)))
+
+        def meeting(narrow: Narrow | None) -> np.ndarray:
+            at = None if narrow is None else narrow.services
+            return _all_of(
+                [_service_group(self.index, name, [option], at)]
+                + [self._service_group(other, narrow) for other in others]
+            )
+
+        return int(np.count_nonzero(self._with_one_service(candidates, meeting)))
 
     def _providers_per_bit(self, scope, others: tuple) -> np.ndarray:
         """facet_index.OptionBits.providers_per_bit of _services_meeting(): the filters
@@ -318,20 +317,38 @@ class Selection:
         )
         if len(self.service_criteria) > 1:
             # Several criteria: they must hold for one and the same service.
-            narrow = self._narrow(candidates)
+            candidates = self._with_one_service(
+                candidates, self._meeting_every_criterion, cache="every criterion"
+            )
+        return candidates
+
+    def _meeting_every_criterion(self, narrow: Narrow | None) -> np.ndarray:
+        """bool over the services (all, or narrow's): those that meet every service criterion."""
+        return _all_of(self._service_group(name, narrow) for name in self.service_criteria)
+
+    def _with_one_service(self, candidates: np.ndarray, meeting, cache=None) -> np.ndarray:
+        """bool[P]: those of the candidates with one service that meets every criterion
+        at once; `meeting(narrow)` says which services (all, or narrow's) do, and what it
+        says of every service is kept under `cache`, if given.
+
+        Each candidate has a service that meets each criterion, which settles those with a
+        single service, five in six of the listings: only the others have their services
+        checked, and every service is only when even they are many."""
+        narrow = self._narrow(candidates)
+        if narrow is None:
+            several = candidates & self.index.several_services
+            candidates = candidates ^ several  # those with one service, settled
+            narrow = self._narrow(several)
             if narrow is None:
-                if self._owning_matching_service is None:
-                    services = _all_of(
-                        self._service_group(name, None) for name in self.service_criteria
-                    )
-                    self._owning_matching_service = owners_of(self.index, services)
-                candidates &= self._owning_matching_service
-            else:
-                services = _all_of(
-                    self._service_group(name, narrow) for name in self.service_criteria
-                )
-                candidates = np.zeros(self.index.providers, dtype=bool)
-                candidates[narrow.providers[narrow.owners_of(services)]] = True
+                if cache not in self._owning:
+                    owning = owners_of(self.index, meeting(None))
+                    if cache is None:
+                        return candidates | (several & owning)
+                    self._owning[cache] = owning
+                return candidates | (several & self._owning[cache])
+        else:
+            candidates = np.zeros(self.index.providers, dtype=bool)
+        candidates[narrow.providers[narrow.owners_of(meeting(narrow))]] = True
         return candidates
 
     def _eligible_narrow(self, narrow: Narrow, name: str | None, *, services=True) -> np.ndarray:

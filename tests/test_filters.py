@@ -582,14 +582,24 @@ FACET_QUERIES = [
 ]
 
 
-@pytest.fixture(params=["broad", "narrow"])
+@pytest.fixture(params=["broad", "narrow", "several"])
 def way(request, monkeypatch):
-    """Both ways services/selection.py works: every search with a place or words taken
-    the narrow way (provider by provider), or none of them; both ways of sorting by
+    """Each way services/selection.py works: every set of providers taken the narrow way
+    (provider by provider), or none; or only those with several services, so that the
+    others are settled by what the index holds per provider. And both ways of sorting by
     name or experience, and both ways of finding each provider's nearest place
     (services/matching.py)."""
-    narrow = request.param == "narrow"
+    narrow = request.param != "broad"
     monkeypatch.setattr(selection, "NARROW_SHARE", 1.0 if narrow else 0.0)
+    if request.param == "several":
+        take = selection.Selection._narrow
+
+        def only_several(self, providers):
+            if providers is not None and (providers & ~self.index.several_services).any():
+                return None
+            return take(self, providers)
+
+        monkeypatch.setattr(selection.Selection, "_narrow", only_several)
     monkeypatch.setattr(matching, "PRESORTED_SHARE", 1.0 if narrow else 0.0)
     monkeypatch.setattr(matching, "PLACES_SORTED_SHARE", 1.0 if narrow else 0.0)
     return request.param
