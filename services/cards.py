@@ -11,10 +11,11 @@ services/templatetags/directory.py.
 import functools
 import html
 
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.safestring import SafeString, mark_safe
+
+from services.fixed_urls import around_slug
 
 # The same few hundred texts (option labels, concerns, towns) come on every page:
 # each is escaped once.
@@ -31,10 +32,8 @@ def result_cards(providers, saved: set[int] | None = None) -> SafeString:
     With `saved` (the ids on the person's shortlist), each card has a Save button that
     submits the page's one shortlist form (#shortlist-form, outside the search form).
     """
-    # Every profile address has the same shape: reverse() once, not once per card.
-    marker = "slug-placeholder"
-    url = reverse("services:provider_detail", kwargs={"slug": marker})
-    before, after = url.split(marker)
+    # Every profile address has the same shape.
+    before, after = around_slug("services:provider_detail")
     this_year = timezone.localdate().year
     return mark_safe(
         "".join(_card(p, before + p.slug + after, this_year, saved) for p in providers)

@@ -16,6 +16,7 @@ from django.urls import reverse
 from jinja2 import Environment
 
 from services import cards
+from services.fixed_urls import fixed_url
 
 
 def environment(**options) -> Environment:
@@ -33,7 +34,8 @@ def environment(**options) -> Environment:
 
 
 def url(name: str, *args) -> str:
-    return reverse(name, args=args)
+    # The page's own links take no arguments: those are reversed once (services/fixed_urls.py).
+    return reverse(name, args=args) if args else fixed_url(name)
 
 
 def querystring(query, **changes) -> str:

@@ -29,6 +29,7 @@ from services.filters import (
     search_form,
     typed_values,
 )
+from services.fixed_urls import fixed_url
 from services.models import Concern, Location, Provider, Service, SupportType
 from services.profiles import Profile, profile_load, profiles_load
 from services.search import suggest_spelling
@@ -137,7 +138,7 @@ def find(request):
         else [],
         "saved": saved,
         "shortlist_status": shortlist_status(len(saved)),
-        "shortlist_url": reverse("services:shortlist") + kept_search(request.GET),
+        "shortlist_url": fixed_url("services:shortlist") + kept_search(request.GET),
         "next_url": request.get_full_path(),
     }
     body = engines["jinja2"].get_template("services/find_body.html")
