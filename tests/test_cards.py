@@ -3,6 +3,8 @@
 import datetime
 import html
 
+from django.utils import translation
+
 from services import cards
 from services.filters import Criteria
 from services.matching import Listed
@@ -95,3 +97,10 @@ def test_filter_options_escape_and_mark_what_is_chosen():
     flags = str(cards.filter_options(None, [Option("free", "Free", 3, False)]))
     assert 'name="free" value="1" id="f-free"' in flags
     assert html.unescape(flags).count("(3)") == 1
+
+
+def test_the_next_meeting_is_in_the_language_of_the_page():
+    assert "Tuesday 1 December" in card_html()  # the day is kept, in English ...
+    with translation.override("de"):
+        assert "Dienstag 1 Dezember" in card_html()  # ... and not shown in German
+    assert "Tuesday 1 December" in card_html()
