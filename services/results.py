@@ -248,21 +248,21 @@ def annotate_cards(providers: list[Provider], criteria: Criteria, today: datetim
     wanted = set(criteria.data.get("concern", []))
     words = [term.text.lower() for term in parse(criteria.data.get("q", "")) if not term.excluded]
 
-    def matched(slug: str, name: str) -> bool:
-        return slug in wanted or any(word in name.lower() for word in words)
-
     for provider in providers:
         card = provider.card or {}
-        concerns = card.get("concerns", [])
-        provider.matched_concerns = [name for slug, name in concerns if matched(slug, name)]
-        provider.other_concerns = [name for slug, name in concerns if not matched(slug, name)]
+        # About ten concerns a card: each is looked at once, and its name lowered only
+        # if there are words to look for in it.
+        matched_concerns, other_concerns = [], []
+        for slug, name in card.get("concerns", []):
+            if slug in wanted or words and any(word in name.lower() for word in words):
+                matched_concerns.append(name)
+            else:
+                other_concerns.append(name)
+        provider.matched_concerns, provider.other_concerns = matched_concerns, other_concerns
         provider.card_types = ", ".join(name for _slug, name in card.get("types", []))
         provider.card_approaches = ", ".join(card.get("approaches", [])[:3])
         provider.card_where = _where(card, getattr(provider, "distance_km", None))
-        provider.card_fees = _fees_line(
-            *(card.get(key) for key in ("fee_min", "fee_max", "currency", "only_free")),
-            *(card.get(key) for key in ("free", "sliding_scale", "insurance")),
-        )
+        provider.card_fees = _fees_line(*map(card.get, FEE_KEYS))
         meetings = [
             {
                 "name": group["name"],
@@ -280,6 +280,9 @@ def annotate_cards(providers: list[Provider], criteria: Criteria, today: datetim
 
 
 # Cards share their fees and schedules: each line is worked out once.
+
+# What of a stored card its fees line says, in the order _fees_line() takes them.
+FEE_KEYS = ("fee_min", "fee_max", "currency", "only_free", "free", "sliding_scale", "insurance")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -327,17 +330,12 @@ def filter_groups(form: FindForm, counts: dict[str, dict[str, int]]) -> list[Fil
     for name in ("type", "concern", "format", "approach", "language", "age_group", "gender"):
         field = form.fields[name]
         selected = set(chosen.getlist(name)) if hasattr(chosen, "getlist") else set()
-        group = FilterGroup(name=name, legend=str(field.label))
-        for value, label in FORMATS if name == "format" else taxonomy_options(name):
-            group.options.append(
-                Option(
-                    value=value,
-                    label=label,
-                    count=counts.get(name, {}).get(value, 0),
-                    checked=value in selected,
-                )
-            )
-        groups.append(group)
+        counted = counts.get(name, {})
+        options = [
+            Option(value=value, label=label, count=counted.get(value, 0), checked=value in selected)
+            for value, label in (FORMATS if name == "format" else taxonomy_options(name))
+        ]
+        groups.append(FilterGroup(name=name, legend=str(field.label), options=options))
     return groups
 
 
