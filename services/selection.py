@@ -9,10 +9,11 @@ reference). The work is kept to the providers that can match:
   listings) looks at those providers and their services one by one, so its cost grows
   with the matches, not with the directory: a search near Truro costs the same at a
   million listings.
-- Otherwise each service criterion first narrows the providers by what the index
-  holds per provider ("has a service with this option"): necessary, and exact for the
-  providers with one service. Only the few that are left have their services checked
-  together; if many are left, every service is.
+- Otherwise the provider criteria and each service criterion first narrow the
+  providers by what the index holds per provider ("has a service with this option"):
+  necessary, and exact for the providers with one service, five in six of them. Only
+  those left with several services have their services checked together; if even they
+  are many, every service is.
 - Counting the providers of every option of a filter among many is an AND and a
   popcount over packed bits, a 64th of the words.
 """
