@@ -100,7 +100,8 @@ def test_filter_options_escape_and_mark_what_is_chosen():
 
 
 def test_the_next_meeting_is_in_the_language_of_the_page():
-    assert "Tuesday 1 December" in card_html()  # the day is kept, in English ...
+    # The formatted day is kept per language: an English page's is not shown in German.
+    assert "Tuesday 1 December" in card_html()
     with translation.override("de"):
-        assert "Dienstag 1 Dezember" in card_html()  # ... and not shown in German
+        assert "Dienstag 1 Dezember" in card_html()
     assert "Tuesday 1 December" in card_html()
