@@ -104,9 +104,10 @@ class OptionBits:
                 free[number] -= len(chunk)
         self.used = [64 - left for left in free]  # bits taken in each word
 
-    def any_of(self, name: str, chosen, at=None) -> np.ndarray:
+    def any_of(self, name: str, chosen, at=None, word=None) -> np.ndarray:
         """bool over the services (all, or those at the positions `at`) with any of these
-        options of the filter."""
+        options of the filter. `word(number)`, if given, gives word `number` already
+        taken at those positions."""
         wanted: dict[int, int] = {}
         for option in chosen:
             if option in self.bit_of[name]:
@@ -114,7 +115,10 @@ class OptionBits:
                 wanted[number] = wanted.get(number, 0) | 1 << bit
         mask = None
         for number, bits in wanted.items():
-            values = self.words[number] if at is None else self.words[number][at]
+            if word is not None:
+                values = word(number)
+            else:
+                values = self.words[number] if at is None else self.words[number][at]
             found = (values & np.uint64(bits)) != 0
             mask = found if mask is None else mask | found
         if mask is None:
@@ -122,17 +126,19 @@ class OptionBits:
             return np.zeros(size if at is None else len(at), dtype=bool)
         return mask
 
-    def providers_per_bit(self, services: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    def providers_per_bit(self, services: np.ndarray, starts: np.ndarray, word=None) -> np.ndarray:
         """int[words, 64]: for each bit, how many providers have it in one of these services.
 
         The services come grouped by provider, as every subset of the index's services
         does; `starts` says where each provider's run of them starts. Each run's words
-        are ORed together, then each bit counted.
+        are ORed together, then each bit counted. `word(number)`, if given, gives word
+        `number` already taken at these services.
         """
         counts = np.zeros((len(self.words), 64), dtype=np.int64)
         if services.size:
-            for number, word in enumerate(self.words):
-                theirs = np.bitwise_or.reduceat(word[services], starts)
+            for number, whole in enumerate(self.words):
+                values = whole[services] if word is None else word(number)
+                theirs = np.bitwise_or.reduceat(values, starts)
                 counts[number, : self.used[number]] = _bit_counts(theirs, self.used[number])
         return counts
 
@@ -176,6 +182,7 @@ class FacetIndex:
     # are service_start[p]:service_start[p + 1].
     service_start: np.ndarray | None = None
     several_services: np.ndarray | None = None  # bool[P]: the provider has more than one
+    several_block: object | None = None  # selection.several_block(), made when first asked
     service_bits: OptionBits | None = None
     provider_options: dict[str, Options] = field(default_factory=dict)  # over providers
     provider_bits: OptionBits | None = None  # the same options, as bits of a word a provider

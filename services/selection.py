@@ -13,7 +13,10 @@ reference). The work is kept to the providers that can match:
   providers by what the index holds per provider ("has a service with this option"):
   necessary, and exact for the providers with one service, five in six of them. Only
   those left with several services have their services checked together; if even they
-  are many, every service is.
+  are many, the services of every provider with several are, in one block.
+- The options of a few providers' services are gathered from the index once
+  (Narrow.word()), however many criteria and counts read them: at a million listings,
+  gathering was most of the work.
 - Counting the providers of every option of a filter among many is an AND and a
   popcount over packed bits, a 64th of the words.
 """
@@ -28,12 +31,14 @@ from services.facet_index import (
     SERVICE_LIST_FILTERS,
     FacetIndex,
     Options,
-    owners_of,
     pack,
 )
 
 # At most this share of the listings: looked at one by one.
 NARROW_SHARE = 1 / 16
+# Providers with several services, left to check after the others are settled: at most
+# this share of the listings are looked at one by one; more, and all of them together.
+SEVERAL_NARROW_SHARE = 1 / 64
 
 SERVICE_CRITERIA = (*SERVICE_LIST_FILTERS, *SERVICE_FLAGS, "max_fee")
 PROVIDER_CRITERIA = (*PROVIDER_LIST_FILTERS, *PROVIDER_FLAGS, "min_years")
@@ -56,6 +61,21 @@ class Narrow:
         has_services = lengths > 0
         self.group_starts = offsets[has_services]
         self.group_owner = np.flatnonzero(has_services)
+        self._words: dict[int, np.ndarray] = {}
+        self._fees: np.ndarray | None = None
+
+    def word(self, index: FacetIndex, number: int) -> np.ndarray:
+        """Word `number` of index.service_bits at these services: taken once, however
+        many criteria ask (gathering from every service's words is most of the work)."""
+        if number not in self._words:
+            self._words[number] = index.service_bits.words[number][self.services]
+        return self._words[number]
+
+    def fees(self, index: FacetIndex) -> np.ndarray:
+        """index.sort_fee at these services."""
+        if self._fees is None:
+            self._fees = index.sort_fee[self.services]
+        return self._fees
 
     def owners_of(self, services: np.ndarray) -> np.ndarray:
         """bool[len(providers)]: which have one of these services (bool[len(services)])."""
@@ -120,7 +140,7 @@ class Selection:
         matching = _all_of(
             [~np.isnan(fee)]
             + [
-                _service_group(self.index, name, self.data[name], theirs.services)
+                _service_group(self.index, name, self.data[name], theirs)
                 for name in self.service_criteria
             ]
         )
@@ -186,9 +206,8 @@ class Selection:
             return int(np.count_nonzero(candidates))
 
         def meeting(narrow: Narrow | None) -> np.ndarray:
-            at = None if narrow is None else narrow.services
             return _all_of(
-                [_service_group(self.index, name, [option], at)]
+                [_service_group(self.index, name, [option], narrow)]
                 + [self._service_group(other, narrow) for other in others]
             )
 
@@ -199,16 +218,17 @@ class Selection:
         whose own criterion is not chosen all count among the same services, once."""
         key = ("per bit", id(scope), others)
         if key not in self._meeting:
-            services, starts = self._services_meeting(scope, others)
-            per_bit = self.index.service_bits.providers_per_bit(services, starts)
+            services, starts, word = self._services_meeting(scope, others)
+            per_bit = self.index.service_bits.providers_per_bit(services, starts, word)
             self._meeting[key] = (per_bit, scope)
         return self._meeting[key][0]
 
     def _services_meeting(self, scope, others: tuple):
         """The services that meet the `others` service criteria, of the providers in scope
-        that meet every provider criterion: their positions, ascending, and where each
-        provider's run of them starts. Filters whose own criterion is not chosen all ask
-        for the same ones."""
+        that meet every provider criterion: their positions, ascending, where each
+        provider's run of them starts, and word(number) giving their words if those are
+        taken already (else None). Filters whose own criterion is not chosen all ask for
+        the same ones."""
         key = (id(scope), others)
         if key in self._meeting:
             return self._meeting[key][0]
@@ -228,7 +248,7 @@ class Selection:
                     )
                 )
                 owners = self.index.service_owner[kept]
-                self._meeting[key] = ((kept, run_starts(owners)), scope)
+                self._meeting[key] = ((kept, run_starts(owners), None), scope)
                 return self._meeting[key][0]
             # The candidates meet every provider criterion already.
             services = _all_of(self._service_group(other, narrow) for other in others)
@@ -237,7 +257,11 @@ class Selection:
             for other in others:
                 services &= self._service_group(other, narrow)
         kept = np.arange(len(narrow.services)) if services is None else np.flatnonzero(services)
-        result = (narrow.services[kept], run_starts(narrow.owner[kept]))
+
+        def word(number: int) -> np.ndarray:
+            return narrow.word(self.index, number)[kept]
+
+        result = (narrow.services[kept], run_starts(narrow.owner[kept]), word)
         self._meeting[key] = (result, scope)  # the scope is kept, so its id is not reused
         return result
 
@@ -256,16 +280,18 @@ class Selection:
 
     # The parts
 
-    def _narrow(self, providers) -> Narrow | None:
-        """These providers (a mask), one by one, when they are few enough."""
+    def _narrow(self, providers, share=None) -> Narrow | None:
+        """These providers (a mask), one by one, when they are few enough (at most this
+        share of the listings; NARROW_SHARE unless given)."""
         if providers is None:
             return None
+        share = NARROW_SHARE if share is None else share
         key = id(providers)
         if key not in self._narrows:
             known = providers is self.strict and self.strict_positions is not None
             many = len(self.strict_positions) if known else np.count_nonzero(providers)
             narrow = None
-            if many <= NARROW_SHARE * self.index.providers:
+            if many <= share * self.index.providers:
                 # Counting first: listing them takes a pass fifteen times as long.
                 positions = self.strict_positions if known else np.flatnonzero(providers)
                 narrow = Narrow(self.index, positions)
@@ -295,8 +321,7 @@ class Selection:
     def _service_group(self, name: str, narrow: Narrow | None) -> np.ndarray:
         key = (name, id(narrow))
         if key not in self._service_groups:
-            at = None if narrow is None else narrow.services
-            self._service_groups[key] = _service_group(self.index, name, self.data[name], at)
+            self._service_groups[key] = _service_group(self.index, name, self.data[name], narrow)
         return self._service_groups[key]
 
     def _meeting_all_but(self, name: str | None) -> np.ndarray | None:
@@ -334,23 +359,25 @@ class Selection:
 
         Each candidate has a service that meets each criterion, which settles those with a
         single service, five in six of the listings: only the others have their services
-        checked, and every service is only when even they are many."""
-        narrow = self._narrow(candidates)
+        checked. When even they are many, the services of every provider with several are
+        (several_block()): a third of the services, read in order, where listing the
+        candidates' own services jumped about the index. At a million listings, checking
+        the 40,000 counsellors for grief with several services one by one took 6 ms."""
+        several = candidates & self.index.several_services
+        settled = candidates ^ several  # those with one service
+        narrow = self._narrow(several, share=SEVERAL_NARROW_SHARE)
         if narrow is None:
-            several = candidates & self.index.several_services
-            candidates = candidates ^ several  # those with one service, settled
-            narrow = self._narrow(several)
-            if narrow is None:
-                if cache not in self._owning:
-                    owning = owners_of(self.index, meeting(None))
-                    if cache is None:
-                        return candidates | (several & owning)
-                    self._owning[cache] = owning
-                return candidates | (several & self._owning[cache])
-        else:
-            candidates = np.zeros(self.index.providers, dtype=bool)
-        candidates[narrow.providers[narrow.owners_of(meeting(narrow))]] = True
-        return candidates
+            if cache not in self._owning:
+                # Many: every provider with several services at once, in the index's order.
+                block = several_block(self.index)
+                owning = np.zeros(self.index.providers, dtype=bool)
+                owning[block.providers[block.owners_of(meeting(block))]] = True
+                if cache is None:
+                    return settled | (several & owning)
+                self._owning[cache] = owning
+            return settled | (several & self._owning[cache])
+        settled[narrow.providers[narrow.owners_of(meeting(narrow))]] = True
+        return settled
 
     def _eligible_narrow(self, narrow: Narrow, name: str | None, *, services=True) -> np.ndarray:
         """bool over narrow.providers: every provider criterion but `name`'s and, with
@@ -365,6 +392,13 @@ class Selection:
             )
             keep &= narrow.owners_of(matching)
         return keep
+
+
+def several_block(index: FacetIndex) -> Narrow:
+    """Every provider with several services, and those services: made once per index."""
+    if index.several_block is None:
+        index.several_block = Narrow(index, np.flatnonzero(index.several_services))
+    return index.several_block
 
 
 def _all_of(masks) -> np.ndarray | None:
@@ -394,14 +428,19 @@ def _popcounts(bits: np.ndarray, eligible: np.ndarray | None) -> np.ndarray:
     return np.bitwise_count(bits).sum(axis=-1, dtype=np.int64)
 
 
-def _service_group(index: FacetIndex, name: str, value, at=None) -> np.ndarray:
-    """bool over the services (all, or those at the positions `at`) that meet a criterion."""
+def _service_group(index: FacetIndex, name: str, value, narrow: Narrow | None = None):
+    """bool over the services (all, or narrow's) that meet a criterion."""
     if name == "max_fee":
         # Free, or the lowest fee stated (either end of the range) within the limit.
-        fees = index.sort_fee if at is None else index.sort_fee[at]
+        fees = index.sort_fee if narrow is None else narrow.fees(index)
         with np.errstate(invalid="ignore"):
             return fees <= float(value)
-    return index.service_bits.any_of(name, ["1"] if name in SERVICE_FLAGS else value, at)
+    chosen = ["1"] if name in SERVICE_FLAGS else value
+    if narrow is None:
+        return index.service_bits.any_of(name, chosen)
+    return index.service_bits.any_of(
+        name, chosen, narrow.services, word=lambda number: narrow.word(index, number)
+    )
 
 
 def _provider_group(index: FacetIndex, name: str, value) -> np.ndarray:

@@ -67,6 +67,9 @@ def test_option_bits_agree_with_the_booleans_beyond_64_options():
     assert (bits.any_of("concern", chosen) == expected).all()
     at = np.array([0, 7, 100, 499])
     assert (bits.any_of("concern", chosen, at) == expected[at]).all()
+    # The words already taken at those positions, as a Narrow keeps them.
+    taken = {number: word[at] for number, word in enumerate(bits.words)}
+    assert (bits.any_of("concern", chosen, at, word=taken.__getitem__) == expected[at]).all()
     assert not bits.any_of("concern", ["not-an-option"]).any()
     assert len(bits.any_of("type", [], at)) == 4
 

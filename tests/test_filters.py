@@ -585,19 +585,21 @@ FACET_QUERIES = [
 @pytest.fixture(params=["broad", "narrow", "several"])
 def way(request, monkeypatch):
     """Each way services/selection.py works: every set of providers taken the narrow way
-    (provider by provider), or none; or only those with several services, so that the
-    others are settled by what the index holds per provider. And both ways of sorting by
+    (provider by provider), or none (and those with several services checked all
+    together); or only those with several services, so that the others are settled by
+    what the index holds per provider. And both ways of sorting by
     name or experience, and both ways of finding each provider's nearest place
     (services/matching.py)."""
     narrow = request.param != "broad"
     monkeypatch.setattr(selection, "NARROW_SHARE", 1.0 if narrow else 0.0)
+    monkeypatch.setattr(selection, "SEVERAL_NARROW_SHARE", 1.0 if narrow else 0.0)
     if request.param == "several":
         take = selection.Selection._narrow
 
-        def only_several(self, providers):
+        def only_several(self, providers, share=None):
             if providers is not None and (providers & ~self.index.several_services).any():
                 return None
-            return take(self, providers)
+            return take(self, providers, share)
 
         monkeypatch.setattr(selection.Selection, "_narrow", only_several)
     monkeypatch.setattr(matching, "PRESORTED_SHARE", 1.0 if narrow else 0.0)
