@@ -50,6 +50,10 @@ class Narrowing:
             return None
         if not len(self.near_km):
             return np.full(len(positions), np.nan)
+        if len(positions) == len(self.near_positions) and np.array_equal(
+            positions, self.near_positions
+        ):
+            return self.near_km  # every one near (a place alone): no search needed
         at = np.searchsorted(self.near_positions, positions).clip(0, len(self.near_km) - 1)
         return np.where(self.near_positions[at] == positions, self.near_km[at], np.nan)
 
