@@ -136,10 +136,12 @@ class OptionBits:
         """
         counts = np.zeros((len(self.words), 64), dtype=np.int64)
         if services.size:
+            runs = _Runs(starts, len(services))
             for number, whole in enumerate(self.words):
                 values = whole[services] if word is None else word(number)
-                theirs = np.bitwise_or.reduceat(values, starts)
-                counts[number, : self.used[number]] = _bit_counts(theirs, self.used[number])
+                counts[number, : self.used[number]] = _bit_counts(
+                    runs.or_of(values), self.used[number]
+                )
         return counts
 
     def per_bit(self, items: np.ndarray) -> np.ndarray:
@@ -158,6 +160,36 @@ class OptionBits:
             return np.zeros(0, dtype=np.int64)
         numbers, bits = zip(*places, strict=True)
         return per_bit[list(numbers), list(bits)]
+
+
+class _Runs:
+    """Runs of consecutive values, starting at `starts`, most of them one long (a
+    provider's services: five in six have one)."""
+
+    # Longer runs than this: reduceat.
+    LONGEST_BY_PLACE = 4
+
+    def __init__(self, starts: np.ndarray, size: int):
+        self.starts = starts
+        lengths = np.diff(starts, append=size)
+        longest = int(lengths.max()) if lengths.size else 0
+        # For each place in a run after the first: the runs that reach it, and where it is.
+        self.later = None
+        if longest <= self.LONGEST_BY_PLACE:
+            self.later = []
+            for place in range(1, longest):
+                longer = np.flatnonzero(lengths > place)
+                self.later.append((longer, starts[longer] + place))
+
+    def or_of(self, values: np.ndarray) -> np.ndarray:
+        """The OR of each run: by place in the run, which cost half what reduceat's
+        18 ns or so a run did."""
+        if self.later is None:
+            return np.bitwise_or.reduceat(values, self.starts)
+        theirs = values[self.starts]
+        for runs, at in self.later:
+            theirs[runs] |= values[at]
+        return theirs
 
 
 def _bit_counts(values: np.ndarray, bits: int) -> np.ndarray:

@@ -49,7 +49,7 @@ def test_without_background_rebuilds_the_request_waits_for_the_new_index(make_li
     assert published() == 2
 
 
-def test_option_bits_agree_with_the_booleans_beyond_64_options():
+def test_option_bits_agree_with_the_booleans_beyond_64_options(monkeypatch):
     """Filters share words; one may have more than 64 options (staff add concerns)."""
     rng = np.random.default_rng(7)
     sizes = {"concern": 70, "approach": 20, "type": 5, "free": 1}
@@ -77,12 +77,18 @@ def test_option_bits_agree_with_the_booleans_beyond_64_options():
     services = np.sort(rng.choice(500, 300, replace=False))
     theirs = owners[services]
     starts = np.flatnonzero(np.r_[True, theirs[1:] != theirs[:-1]])
-    per_bit = bits.providers_per_bit(services, starts)
-    for name, (names, matrix) in filters.items():
-        counted = bits.option_counts(name, per_bit)
-        for row in range(len(names)):
-            having = {owners[s] for s in services if matrix[row, s]}
-            assert counted[row] == len(having), (name, row)
+    assert np.diff(starts, append=len(services)).max() > 4  # some runs are long
+    # Each run's words ORed by place in the run, and by reduceat.
+    for longest in (100, 0):
+        monkeypatch.setattr(facet_index._Runs, "LONGEST_BY_PLACE", longest)
+        per_bit = bits.providers_per_bit(services, starts)
+        taken = {number: word[services] for number, word in enumerate(bits.words)}
+        assert (bits.providers_per_bit(services, starts, taken.__getitem__) == per_bit).all()
+        for name, (names, matrix) in filters.items():
+            counted = bits.option_counts(name, per_bit)
+            for row in range(len(names)):
+                having = {owners[s] for s in services if matrix[row, s]}
+                assert counted[row] == len(having), (name, row)
     # Counted one by one (as the provider filters are, over providers).
     per_item = bits.per_bit(services)
     for name, (_names, matrix) in filters.items():
