@@ -58,9 +58,6 @@ class Narrow:
         self.services = np.repeat(starts - offsets, lengths) + np.arange(total)
         # For each of those services, its provider's place in self.providers.
         self.owner = np.repeat(np.arange(len(providers)), lengths)
-        has_services = lengths > 0
-        self.group_starts = offsets[has_services]
-        self.group_owner = np.flatnonzero(has_services)
         self._words: dict[int, np.ndarray] = {}
         self._fees: np.ndarray | None = None
 
@@ -148,8 +145,9 @@ class Selection:
         )
         fee = np.where(matching, fee, np.inf)
         lowest = np.full(len(positions), np.inf)
-        if theirs.group_starts.size:
-            lowest[theirs.group_owner] = np.minimum.reduceat(fee, theirs.group_starts)
+        starts = run_starts(theirs.owner)  # each provider's services, one run each
+        if starts.size:
+            lowest[theirs.owner[starts]] = np.minimum.reduceat(fee, starts)
         lowest[np.isinf(lowest)] = np.nan
         return lowest
 
