@@ -205,7 +205,7 @@ class Selection:
             # What the index holds per provider is exact for one criterion alone.
             return int(np.count_nonzero(candidates))
 
-        def meeting(narrow: Narrow | None) -> np.ndarray:
+        def meeting(narrow: Narrow) -> np.ndarray:
             return _all_of(
                 [_service_group(self.index, name, [option], narrow)]
                 + [self._service_group(other, narrow) for other in others]
@@ -348,14 +348,14 @@ class Selection:
             )
         return candidates
 
-    def _meeting_every_criterion(self, narrow: Narrow | None) -> np.ndarray:
-        """bool over the services (all, or narrow's): those that meet every service criterion."""
+    def _meeting_every_criterion(self, narrow: Narrow) -> np.ndarray:
+        """bool over narrow's services: those that meet every service criterion."""
         return _all_of(self._service_group(name, narrow) for name in self.service_criteria)
 
     def _with_one_service(self, candidates: np.ndarray, meeting, cache=None) -> np.ndarray:
         """bool[P]: those of the candidates with one service that meets every criterion
-        at once; `meeting(narrow)` says which services (all, or narrow's) do, and what it
-        says of every service is kept under `cache`, if given.
+        at once; `meeting(narrow)` says which of a Narrow's services do, and what it says
+        of several_block()'s is kept under `cache`, if given.
 
         Each candidate has a service that meets each criterion, which settles those with a
         single service, five in six of the listings: only the others have their services
@@ -387,10 +387,7 @@ class Selection:
             if other != name:
                 keep &= group[narrow.providers]
         if services and self.service_criteria:
-            matching = _all_of(
-                self._service_group(other, narrow) for other in self.service_criteria
-            )
-            keep &= narrow.owners_of(matching)
+            keep &= narrow.owners_of(self._meeting_every_criterion(narrow))
         return keep
 
 
