@@ -14,10 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods
 
-from services import facet_index, matching, results
+from services import facet_index, matching, page_frame, results
 from services.comparison import comparison_build
 from services.facets import facet_counts
 from services.filters import (
@@ -141,10 +140,12 @@ def find(request):
         "shortlist_url": fixed_url("services:shortlist") + kept_search(request.GET),
         "next_url": request.get_full_path(),
     }
-    body = engines["jinja2"].get_template("services/find_body.html")
-    context["body"] = mark_safe(body.render(context, request))
+    body = engines["jinja2"].get_template("services/find_body.html").render(context, request)
+    title = context["summary"] if criteria.data else "Find support"
     bad_input = bool(form.errors or page_error)
-    return render(request, "services/find.html", context, status=400 if bad_input else 200)
+    return HttpResponse(
+        page_frame.results_page(request, title, body), status=400 if bad_input else 200
+    )
 
 
 def _support_type_counts() -> dict[int, int]:

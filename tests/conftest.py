@@ -12,6 +12,9 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
+from django.template import Context
+from django.template.backends.jinja2 import Template as Jinja2Template
+from django.test.signals import template_rendered
 from django.utils.text import slugify
 
 from services.indexing import search_index_update
@@ -27,6 +30,24 @@ from services.models import (
     Service,
     SupportType,
 )
+
+# --------------------------------------------------------------------------- templates
+
+
+@pytest.fixture(autouse=True)
+def _jinja_context_in_responses(monkeypatch):
+    """response.context holds the Jinja2 body's context, as Django's test set-up arranges for
+    its own templates (it signals each one rendered): the results page's frame is rendered
+    once per process (services/page_frame.py), so its context is not the page's."""
+    rendered = Jinja2Template.render
+
+    def render(self, context=None, request=None):
+        html = rendered(self, context, request)
+        template_rendered.send(sender=self, template=self, context=Context(context or {}))
+        return html
+
+    monkeypatch.setattr(Jinja2Template, "render", render)
+
 
 # --------------------------------------------------------------------------- network
 

@@ -128,6 +128,18 @@ def test_summary_line(client, leeds_listings):
     assert names(response) == ["Online Grief"]
     assert summary(response) == "1 counsellor for grief and loss within 25 km of Leeds or online"
 
+
+def test_the_frame_is_rendered_once_and_the_title_escaped(client, leeds_listings):
+    get(client, "/find/", GRIEF_IN_LEEDS)
+    response = get(client, "/find/", {"q": '<b>grief</b> "loss'})
+    assert "services/find.html" not in [t.origin.template_name for t in response.templates]
+    html = response.content.decode()
+    head, body = html.split("</title>", 1)
+    assert "<title>0 listings matching “&lt;b&gt;grief&lt;/b&gt; &quot;loss” · " in head
+    assert "<b>grief" not in html
+    assert html.count('<main id="main"') == 1 and body.count("<title>") == 0
+    assert "Part of your search" not in html and 'class="summary">0 listings' in body
+
     response = get(client, "/find/", {"type": "counselling", "concern": "anxiety", "near": "Leeds"})
     assert summary(response) == "2 counsellors for anxiety within 10 km of Leeds"
     response = get(client, "/find/", {"type": "art-therapy"})
