@@ -135,29 +135,27 @@ def places_near(
     )
     within = km <= float(radius_km)
     owners, km = index.place_owner[in_box[within]], km[within]
-    # Each provider once, at their nearest place.
-    if len(owners) <= PLACES_SORTED_SHARE * index.providers:
-        # A few places: sorted by provider, the least distance of each run.
-        order = np.argsort(owners, kind="stable")
-        owners, km = owners[order], km[order]
-        starts = run_starts(owners)
-        positions = owners[starts]
-        nearest = np.minimum.reduceat(km, starts) if starts.size else km
-        near = np.zeros(index.providers, dtype=bool)
-        near[positions] = True
-        return positions, nearest, near
-    # Many: the least distance per provider in an array over every provider (sorting the
-    # 190,000 places within 25 km of London among a million listings took ten times as long).
-    nearest = np.full(index.providers, np.inf)
-    np.minimum.at(nearest, owners, km)
-    near = nearest <= float(radius_km)
-    positions = np.flatnonzero(near)
-    return positions, nearest[positions], near
+    # Each provider once, at their nearest place. Provider and distance make one whole
+    # number, so one sort of plain integers puts the places in provider order and each
+    # provider's nearest first. Among a million listings, for the 30,000 places within
+    # 10 km of Leeds, that took a quarter of the time of the least distance per provider
+    # in an array over every provider, and a fifth of sorting by provider (argsort) and
+    # gathering; for the 190,000 within 25 km of London, about the same as the first.
+    key = owners.astype(np.uint64) << _KM_BITS | np.rint(km * 1e9).astype(np.uint64)
+    key.sort()
+    owners = (key >> _KM_BITS).astype(np.intp)
+    starts = run_starts(owners)
+    positions = owners[starts]
+    nearest = (key[starts] & _KM_MASK) / 1e9
+    near = np.zeros(index.providers, dtype=bool)
+    near[positions] = True
+    return positions, nearest, near
 
 
-# Places within a radius are sorted by provider when they are at most this share of the
-# listings; more, and a pass over an array of every provider is cheaper.
-PLACES_SORTED_SHARE = 1 / 80
+# The low 40 bits of the key hold the distance in micrometres (up to 1,099 km, beyond
+# RADIUS_MAX_KM); the 24 above them, the provider's position (up to 16 million listings).
+_KM_BITS = np.uint64(40)
+_KM_MASK = np.uint64((1 << 40) - 1)
 
 
 @dataclass

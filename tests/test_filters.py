@@ -329,9 +329,19 @@ def test_distance_sort_nearest_first_online_only_last(two_cities):
 
 def test_a_provider_with_two_places_in_range_is_listed_once_at_the_nearest(make_listing):
     make_listing("Two Rooms", places=[at("Leeds", LEEDS), at("Manchester", MANCHESTER)])
-    results = list(filtered({"lat": MANCHESTER[0], "lng": MANCHESTER[1], "radius": "100"}).qs)
-    assert [p.name for p in results] == ["Two Rooms"]
+    make_listing("Between", places=[at("Huddersfield", (53.645, -1.785))])
+    make_listing("Far Rooms", places=[at("Manchester", MANCHESTER), at("Leeds", LEEDS)])
+    params = {"lat": MANCHESTER[0], "lng": MANCHESTER[1], "radius": "100", "sort": "distance"}
+    filterset = filtered(params)
+    results = list(filterset.qs)
+    assert [p.name for p in results] == ["Far Rooms", "Two Rooms", "Between"]
     assert results[0].distance_km == pytest.approx(0, abs=0.01)
+    # The index (services/matching.py) the same way: each once, at the nearest place.
+    index = facet_index.current_index()
+    listed = matching.results(index, filterset.criteria, Provider.objects.published())[0:3]
+    assert [(p.name, p.distance_km) for p in listed] == [
+        (p.name, pytest.approx(p.distance_km, abs=1e-6)) for p in results
+    ]
 
 
 # --------------------------------------------------------------------------- sorts
@@ -587,8 +597,7 @@ def way(request, monkeypatch):
     """Each way services/selection.py works: every set of providers taken the narrow way
     (provider by provider), or none (and those with several services checked all
     together); or only those with several services, so that the others are settled by
-    what the index holds per provider. And both ways of sorting by
-    name or experience, and both ways of finding each provider's nearest place
+    what the index holds per provider. And both ways of sorting by name or experience
     (services/matching.py)."""
     narrow = request.param != "broad"
     monkeypatch.setattr(selection, "NARROW_SHARE", 1.0 if narrow else 0.0)
@@ -603,7 +612,6 @@ def way(request, monkeypatch):
 
         monkeypatch.setattr(selection.Selection, "_narrow", only_several)
     monkeypatch.setattr(matching, "PRESORTED_SHARE", 1.0 if narrow else 0.0)
-    monkeypatch.setattr(matching, "PLACES_SORTED_SHARE", 1.0 if narrow else 0.0)
     return request.param
 
 
