@@ -4,7 +4,8 @@ Django's own template language spends about ten microseconds on each variable an
 renders; a results page renders a few hundred, which came to a fifth of its time. Jinja2,
 which Django supports as a second engine, compiles a template to Python functions and
 renders the same body in a tenth of that. The page's frame (templates/base.html) stays a
-Django template, like every other page, and the body rendered here is placed in it. The
+Django template, like every other page, and the body rendered here is placed in it
+(services/page_frame.py renders the frame once). The
 markup repeated dozens of times (cards, filter options) is built in services/cards.py.
 """
 
