@@ -31,6 +31,7 @@ from services.facet_index import (
     SERVICE_LIST_FILTERS,
     FacetIndex,
     Options,
+    ProvidersPerBit,
     pack,
 )
 
@@ -189,8 +190,7 @@ class Selection:
             # the option, which the index holds per provider.
             candidates = _all_of([scope, self._providers_except(None)])
             return _popcounts(self.index.provider_service_options[name].bits, candidates)
-        per_bit = self._providers_per_bit(scope, others)
-        return self.index.service_bits.option_counts(name, per_bit)
+        return self._providers_per_bit(scope, others).option_counts(name)
 
     def _option_count(self, name: str, option: str, scope) -> int:
         """What _count_service_options() gives for one option alone, without counting
@@ -213,14 +213,14 @@ class Selection:
 
         return int(np.count_nonzero(self._with_one_service(candidates, meeting)))
 
-    def _providers_per_bit(self, scope, others: tuple) -> np.ndarray:
-        """facet_index.OptionBits.providers_per_bit of _services_meeting(): the filters
-        whose own criterion is not chosen all count among the same services, once."""
+    def _providers_per_bit(self, scope, others: tuple) -> ProvidersPerBit:
+        """The providers per bit among _services_meeting(): the filters whose own criterion
+        is not chosen all count among the same services, each word once."""
         key = ("per bit", id(scope), others)
         if key not in self._meeting:
             services, starts, word = self._services_meeting(scope, others)
-            per_bit = self.index.service_bits.providers_per_bit(services, starts, word)
-            self._meeting[key] = (per_bit, scope)
+            counting = ProvidersPerBit(self.index.service_bits, services, starts, word)
+            self._meeting[key] = (counting, scope)
         return self._meeting[key][0]
 
     def _services_meeting(self, scope, others: tuple):
