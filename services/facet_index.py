@@ -76,8 +76,9 @@ class OptionBits:
 
     Each option has a bit of one word (uint64 per service): the 50-odd options of the
     service filters fit in one word a service, eight bytes, where a row of booleans per
-    option took a byte each; the provider filters' 30-odd take one word a provider. Counting what every option would give among a set of them then
-    reads each word once for all the filters in it.
+    option took a byte each; the provider filters' 30-odd take one word a provider.
+    Counting what every option would give among a set of them then reads each word once
+    for all the filters in it.
     """
 
     def __init__(self, filters: dict[str, tuple[list[str], np.ndarray]], services: int):

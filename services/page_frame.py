@@ -16,7 +16,8 @@ from django.urls import get_script_prefix
 from django.utils.html import conditional_escape
 
 TEMPLATE = "services/find.html"
-# Markers no title or body contains: a NUL is not allowed in HTML text.
+# Where the title and the body go, in the one rendering of the frame: a NUL is not
+# allowed in HTML text, so the frame itself holds none.
 _TITLE, _BODY = "\x00title\x00", "\x00body\x00"
 
 _pieces: dict[str, tuple[str, str, str]] = {}

@@ -215,7 +215,7 @@ class Selection:
 
     def _providers_per_bit(self, scope, others: tuple) -> ProvidersPerBit:
         """The providers per bit among _services_meeting(): the filters whose own criterion
-        is not chosen all count among the same services, each word once."""
+        is not chosen all count among the same services, each byte of the word once."""
         key = ("per bit", id(scope), others)
         if key not in self._meeting:
             services, starts, word = self._services_meeting(scope, others)
