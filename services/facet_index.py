@@ -223,21 +223,16 @@ class _Runs:
 
 def _bit_counts(values: np.ndarray, bits: int) -> np.ndarray:
     """How many of the values have each of their lowest `bits` bits set."""
-    if len(values) * bits <= 1 << 12:
-        # Few: every bit of every value at once.
-        shifts = np.arange(bits, dtype=np.uint64)
-        return ((values[:, None] >> shifts) & np.uint64(1)).sum(axis=0, dtype=np.int64)
-    # Many: how often each value of each byte occurs, then the bits of those values.
-    as_bytes = np.asarray(values, dtype="<u8").view(np.uint8).reshape(-1, 8)
-    per_value = [np.bincount(as_bytes[:, byte], minlength=256) for byte in range(-(-bits // 8))]
-    return (np.array(per_value) @ BYTE_BITS).ravel()[:bits]
+    return np.concatenate([_byte_counts(values, byte) for byte in range(-(-bits // 8))])[:bits]
 
 
 def _byte_counts(values: np.ndarray, byte: int) -> np.ndarray:
     """int[8]: how many of the values have each bit of their byte number `byte` set."""
     if len(values) * 8 <= 1 << 12:
+        # Few: every bit of every value at once.
         shifts = np.arange(8 * byte, 8 * byte + 8, dtype=np.uint64)
         return ((values[:, None] >> shifts) & np.uint64(1)).sum(axis=0, dtype=np.int64)
+    # Many: how often each value of the byte occurs, then the bits of those values.
     column = np.asarray(values, dtype="<u8").view(np.uint8).reshape(-1, 8)[:, byte]
     return np.bincount(column, minlength=256) @ BYTE_BITS
 
