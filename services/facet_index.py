@@ -108,23 +108,57 @@ class OptionBits:
         """bool over the services (all, or those at the positions `at`) with any of these
         options of the filter. `word(number)`, if given, gives word `number` already
         taken at those positions."""
-        wanted: dict[int, int] = {}
-        for option in chosen:
-            if option in self.bit_of[name]:
-                number, bit = self.bit_of[name][option]
-                wanted[number] = wanted.get(number, 0) | 1 << bit
-        mask = None
-        for number, bits in wanted.items():
+        return self.all_of([(name, chosen)], at, word)
+
+    def all_of(self, criteria, at=None, word=None) -> np.ndarray:
+        """bool over the services (all, or those at the positions `at`) with, for each
+        (filter, chosen options) of `criteria`, any of those options. `word(number)`, if
+        given, gives word `number` already taken at those positions.
+
+        A filter with one option chosen, as most are, is one bit that must be set: every
+        such bit of a word is tested at once, (word & bits) == bits, one pass over the
+        services where a pass per filter took twice as long, or more."""
+        required: dict[int, int] = {}  # word: the bits that must all be set
+        alternatives: list[dict[int, int]] = []  # per filter, word: bits of which any will do
+        for name, chosen in criteria:
+            wanted: dict[int, int] = {}
+            for option in chosen:
+                if option in self.bit_of[name]:
+                    number, bit = self.bit_of[name][option]
+                    wanted[number] = wanted.get(number, 0) | 1 << bit
+            if not wanted:  # no option the index knows: no service has one
+                size = len(self.words[0]) if self.words else 0
+                return np.zeros(size if at is None else len(at), dtype=bool)
+            if len(wanted) == 1:
+                [(number, bits)] = wanted.items()
+                if bits & (bits - 1) == 0:  # a single bit
+                    required[number] = required.get(number, 0) | bits
+                    continue
+            alternatives.append(wanted)
+
+        def values(number: int) -> np.ndarray:
             if word is not None:
-                values = word(number)
-            else:
-                values = self.words[number] if at is None else self.words[number][at]
-            found = (values & np.uint64(bits)) != 0
-            mask = found if mask is None else mask | found
-        if mask is None:
+                return word(number)
+            return self.words[number] if at is None else self.words[number][at]
+
+        mask = None
+        for number, bits in required.items():
+            found = (values(number) & np.uint64(bits)) == np.uint64(bits)
+            mask = found if mask is None else np.logical_and(mask, found, out=mask)
+        for wanted in alternatives:
+            found = None
+            for number, bits in wanted.items():
+                here = (values(number) & np.uint64(bits)) != 0
+                found = here if found is None else np.logical_or(found, here, out=found)
+            mask = found if mask is None else np.logical_and(mask, found, out=mask)
+        if mask is None:  # no criterion: every service
             size = len(self.words[0]) if self.words else 0
-            return np.zeros(size if at is None else len(at), dtype=bool)
+            return np.ones(size if at is None else len(at), dtype=bool)
         return mask
+
+    def filter_bits(self, name: str, number: int) -> int:
+        """The bits of word `number` that hold the options of filter `name` (0: none)."""
+        return sum(1 << bit for word, bit in self.bit_of.get(name, {}).values() if word == number)
 
     def providers_per_bit(self, services: np.ndarray, starts: np.ndarray, word=None) -> np.ndarray:
         """int[words, 64]: for each bit, how many providers have it in one of these services.

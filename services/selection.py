@@ -41,6 +41,8 @@ NARROW_SHARE = 1 / 16
 # this share of the listings are looked at one by one; more, and all of them together.
 SEVERAL_NARROW_SHARE = 1 / 64
 
+EVERY_BIT = np.iinfo(np.uint64).max
+
 SERVICE_CRITERIA = (*SERVICE_LIST_FILTERS, *SERVICE_FLAGS, "max_fee")
 PROVIDER_CRITERIA = (*PROVIDER_LIST_FILTERS, *PROVIDER_FLAGS, "min_years")
 
@@ -138,11 +140,7 @@ class Selection:
         theirs = Narrow(self.index, positions)
         fee = self.index.sort_fee[theirs.services]
         matching = _all_of(
-            [~np.isnan(fee)]
-            + [
-                _service_group(self.index, name, self.data[name], theirs)
-                for name in self.service_criteria
-            ]
+            [~np.isnan(fee), self._services_meeting_criteria(self.service_criteria, theirs)]
         )
         fee = np.where(matching, fee, np.inf)
         lowest = np.full(len(positions), np.inf)
@@ -190,7 +188,7 @@ class Selection:
             # the option, which the index holds per provider.
             candidates = _all_of([scope, self._providers_except(None)])
             return _popcounts(self.index.provider_service_options[name].bits, candidates)
-        return self._providers_per_bit(scope, others).option_counts(name)
+        return self._providers_per_bit(scope).option_counts(name)
 
     def _option_count(self, name: str, option: str, scope) -> int:
         """What _count_service_options() gives for one option alone, without counting
@@ -206,64 +204,85 @@ class Selection:
             return int(np.count_nonzero(candidates))
 
         def meeting(narrow: Narrow) -> np.ndarray:
-            return _all_of(
-                [_service_group(self.index, name, [option], narrow)]
-                + [self._service_group(other, narrow) for other in others]
-            )
+            return self._services_meeting_criteria(others, narrow, also=(name, [option]))
 
         return int(np.count_nonzero(self._with_one_service(candidates, meeting)))
 
-    def _providers_per_bit(self, scope, others: tuple) -> ProvidersPerBit:
-        """The providers per bit among _services_meeting(): the filters whose own criterion
-        is not chosen all count among the same services, each byte of the word once."""
-        key = ("per bit", id(scope), others)
+    def _providers_per_bit(self, scope) -> ProvidersPerBit:
+        """The providers per bit among _counted_services(): every service filter's
+        counts from one set of services, each byte of the word counted once."""
+        key = ("per bit", id(scope))
         if key not in self._meeting:
-            services, starts, word = self._services_meeting(scope, others)
+            services, starts, word = self._counted_services(scope)
             counting = ProvidersPerBit(self.index.service_bits, services, starts, word)
-            self._meeting[key] = (counting, scope)
+            self._meeting[key] = (counting, scope)  # the scope is kept, so its id is not reused
         return self._meeting[key][0]
 
-    def _services_meeting(self, scope, others: tuple):
-        """The services that meet the `others` service criteria, of the providers in scope
-        that meet every provider criterion: their positions, ascending, where each
-        provider's run of them starts, and word(number) giving their words if those are
-        taken already (else None). Filters whose own criterion is not chosen all ask for
-        the same ones."""
-        key = (id(scope), others)
-        if key in self._meeting:
-            return self._meeting[key][0]
+    def _counted_services(self, scope):
+        """The services that count towards some service filter's options, of the providers
+        in scope that meet every provider criterion: their positions (ascending), where
+        each provider's run of them starts, and word(number) giving their words with only
+        the bits they count for.
+
+        A filter's options count among the services that meet every other criterion. So
+        a service that meets every chosen criterion counts for every filter, one that
+        fails just one chosen filter counts for that filter's options alone (its word
+        keeps only their bits), and one that fails more counts for none. One set of
+        services serves every filter, where a set for each chosen filter and one for the
+        rest took up to three times as long."""
+        index, criteria = self.index, self.service_criteria
+        # The filters whose own choice may fail: those counted here (with several service
+        # criteria, or within a narrow scope; else one chosen alone is counted per provider).
         narrow = self._narrow(scope)
+        countable = [
+            c for c in criteria if c != "max_fee" and (len(criteria) > 1 or narrow is not None)
+        ]
         if narrow is None:
-            candidates = _all_of(
-                [scope, self._providers_except(None)]
-                + [self._offering_providers(other) for other in others]
-            )
+            candidates = _all_of([scope, self._providers_except(None)])
+            if criteria:
+                # Offering every criterion but the one that may fail: necessary.
+                offered = np.zeros(index.providers, dtype=np.uint8)
+                for c in criteria:
+                    offered += self._offering_providers(c)
+                enough = offered >= len(criteria) - (1 if countable else 0)
+                candidates = enough if candidates is None else candidates & enough
             narrow = self._narrow(candidates)
             if narrow is None:
-                # Many candidates: every service of theirs is checked.
-                kept = np.flatnonzero(
-                    _all_of(
-                        [candidates[self.index.service_owner]]
-                        + [self._service_group(other, None) for other in others]
-                    )
-                )
-                owners = self.index.service_owner[kept]
-                self._meeting[key] = ((kept, run_starts(owners), None), scope)
-                return self._meeting[key][0]
-            # The candidates meet every provider criterion already.
-            services = _all_of(self._service_group(other, narrow) for other in others)
+                # Many candidates: every service is checked.
+                eligible = None if candidates is None else candidates[index.service_owner]
+            else:
+                eligible = None  # the candidates meet every provider criterion already
         else:
-            services = self._eligible_narrow(narrow, None, services=False)[narrow.owner]
-            for other in others:
-                services &= self._service_group(other, narrow)
-        kept = np.arange(len(narrow.services)) if services is None else np.flatnonzero(services)
+            eligible = self._eligible_narrow(narrow, None, services=False)[narrow.owner]
+        met = [self._services_meeting_criteria((c,), narrow) for c in criteria]
+        # For each service, the criterion it fails (its place in `criteria`), or len(criteria)
+        # if none; services that fail more, or one not counted here, are dropped.
+        size = index.services if narrow is None else len(narrow.services)
+        failed = np.full(size, len(criteria), dtype=np.int8)
+        dropped = np.zeros(size, dtype=bool) if eligible is None else ~eligible
+        for place, (name, meets) in enumerate(zip(criteria, met, strict=True)):
+            fails = ~meets
+            if name in countable:
+                dropped |= fails & (failed != len(criteria))  # a second failure
+                failed[fails] = place
+            else:
+                dropped |= fails
+        kept = np.flatnonzero(~dropped)
+        failed = failed[kept]
+        everywhere = narrow is None
+        positions = kept if everywhere else narrow.services[kept]
+        owners = index.service_owner[kept] if everywhere else narrow.owner[kept]
+        bits = index.service_bits
 
         def word(number: int) -> np.ndarray:
-            return narrow.word(self.index, number)[kept]
+            allowed = np.array(
+                [bits.filter_bits(c, number) for c in criteria] + [EVERY_BIT],
+                dtype=np.uint64,
+            )
+            words = bits.words[number][kept] if everywhere else narrow.word(index, number)[kept]
+            return words & allowed[failed]
 
-        result = (narrow.services[kept], run_starts(narrow.owner[kept]), word)
-        self._meeting[key] = (result, scope)  # the scope is kept, so its id is not reused
-        return result
+        return positions, run_starts(owners), word
 
     def _provider_counts(self, name: str) -> np.ndarray:
         options: Options = self.index.provider_options[name]
@@ -318,11 +337,20 @@ class Selection:
             self._offering[key] = found
         return self._offering[key]
 
-    def _service_group(self, name: str, narrow: Narrow | None) -> np.ndarray:
-        key = (name, id(narrow))
-        if key not in self._service_groups:
-            self._service_groups[key] = _service_group(self.index, name, self.data[name], narrow)
-        return self._service_groups[key]
+    def _services_meeting_criteria(
+        self, names, narrow: Narrow | None, also: tuple | None = None
+    ) -> np.ndarray | None:
+        """bool over the services (all, or narrow's) that meet each of these service
+        criteria and, if given, `also` (filter, options): kept unless `also` is given,
+        and never to be changed. None: no criterion."""
+        key = (tuple(names), id(narrow))
+        if also is None and key in self._service_groups:
+            return self._service_groups[key]
+        criteria = [(name, self.data[name]) for name in names]
+        found = _meeting_criteria(self.index, criteria + ([also] if also else []), narrow)
+        if also is None:
+            self._service_groups[key] = found
+        return found
 
     def _meeting_all_but(self, name: str | None) -> np.ndarray | None:
         """The providers in scope that meet every criterion but provider filter `name`'s
@@ -350,7 +378,7 @@ class Selection:
 
     def _meeting_every_criterion(self, narrow: Narrow) -> np.ndarray:
         """bool over narrow's services: those that meet every service criterion."""
-        return _all_of(self._service_group(name, narrow) for name in self.service_criteria)
+        return self._services_meeting_criteria(self.service_criteria, narrow)
 
     def _with_one_service(self, candidates: np.ndarray, meeting, cache=None) -> np.ndarray:
         """bool[P]: those of the candidates with one service that meets every criterion
@@ -425,19 +453,35 @@ def _popcounts(bits: np.ndarray, eligible: np.ndarray | None) -> np.ndarray:
     return np.bitwise_count(bits).sum(axis=-1, dtype=np.int64)
 
 
-def _service_group(index: FacetIndex, name: str, value, narrow: Narrow | None = None):
-    """bool over the services (all, or narrow's) that meet a criterion."""
-    if name == "max_fee":
-        # Free, or the lowest fee stated (either end of the range) within the limit.
-        fees = index.sort_fee if narrow is None else narrow.fees(index)
-        with np.errstate(invalid="ignore"):
-            return fees <= float(value)
-    chosen = ["1"] if name in SERVICE_FLAGS else value
-    if narrow is None:
-        return index.service_bits.any_of(name, chosen)
-    return index.service_bits.any_of(
-        name, chosen, narrow.services, word=lambda number: narrow.word(index, number)
-    )
+def _meeting_criteria(index: FacetIndex, criteria, narrow: Narrow | None = None):
+    """bool over the services (all, or narrow's) that meet every (criterion, value) given;
+    None if none is."""
+    found = []
+    options = [
+        (name, ["1"] if name in SERVICE_FLAGS else value)
+        for name, value in criteria
+        if name != "max_fee"
+    ]
+    if options:
+        if narrow is None:
+            found.append(index.service_bits.all_of(options))
+        else:
+            found.append(
+                index.service_bits.all_of(
+                    options, narrow.services, word=lambda number: narrow.word(index, number)
+                )
+            )
+    for name, value in criteria:
+        if name == "max_fee":
+            # Free, or the lowest fee stated (either end of the range) within the limit.
+            fees = index.sort_fee if narrow is None else narrow.fees(index)
+            with np.errstate(invalid="ignore"):
+                found.append(fees <= float(value))
+    if not found:
+        return None
+    for more in found[1:]:
+        np.logical_and(found[0], more, out=found[0])  # each is new: no copy needed
+    return found[0]
 
 
 def _provider_group(index: FacetIndex, name: str, value) -> np.ndarray:

@@ -98,6 +98,37 @@ def test_option_bits_agree_with_the_booleans_beyond_64_options(monkeypatch):
     assert not bits.per_bit(services[:0]).any()
 
 
+
+def test_all_of_several_filters_is_the_and_of_each_filters_any_of():
+    """One chosen option of a filter is a bit that must be set, tested with the others of
+    its word at once; several chosen are any of theirs; an unknown option matches none."""
+    rng = np.random.default_rng(11)
+    sizes = {"concern": 70, "approach": 20, "type": 5, "free": 1}
+    filters = {
+        name: ([f"{name}-{n}" for n in range(size)], rng.random((size, 2000)) < 0.5)
+        for name, size in sizes.items()
+    }
+    bits = facet_index.OptionBits(filters, 2000)
+
+    def any_of(name, chosen):
+        names, matrix = filters[name]
+        rows = [names.index(option) for option in chosen if option in names]
+        return matrix[rows].any(axis=0)
+
+    at = np.array([1, 5, 500, 1999])
+    for criteria in [
+        [("type", ["type-2"]), ("free", ["free-0"])],  # single bits of one word
+        [("concern", ["concern-65"]), ("type", ["type-1"]), ("free", ["free-0"])],  # two words
+        [("concern", ["concern-3", "concern-66"]), ("approach", ["approach-4"])],  # any of
+        [("type", ["type-1", "type-3"]), ("approach", ["approach-0", "approach-9"])],
+    ]:
+        expected = np.logical_and.reduce([any_of(name, chosen) for name, chosen in criteria])
+        assert 0 < expected.sum() < 2000, criteria  # the test can tell right from wrong
+        assert (bits.all_of(criteria) == expected).all(), criteria
+        assert (bits.all_of(criteria, at) == expected[at]).all(), criteria
+    assert not bits.all_of([("type", ["type-1"]), ("free", ["not-an-option"])]).any()
+    assert bits.all_of([]).all()
+
 @pytest.mark.parametrize("values", [50, 5000])  # both ways of counting bits (64 bits)
 def test_bit_counts(values):
     rng = np.random.default_rng(values)
