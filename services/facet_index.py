@@ -280,6 +280,7 @@ class FacetIndex:
     # Where each provider's services start (and the next one's): services of provider p
     # are service_start[p]:service_start[p + 1].
     service_start: np.ndarray | None = None
+    service_count: np.ndarray | None = None  # [P]: how many services each provider has
     several_services: np.ndarray | None = None  # bool[P]: the provider has more than one
     several_block: object | None = None  # selection.several_block(), made when first asked
     service_bits: OptionBits | None = None
@@ -543,7 +544,10 @@ def build(version: tuple) -> FacetIndex:
 def _add_service_groups(index: FacetIndex) -> None:
     owners = index.service_owner
     index.service_start = np.searchsorted(owners, np.arange(index.providers + 1))
-    index.several_services = np.diff(index.service_start) > 1
+    counts = np.diff(index.service_start)
+    # As small a number as holds them: a Narrow reads one for each of its providers.
+    index.service_count = counts.astype(np.uint8 if counts.max(initial=0) < 256 else np.int64)
+    index.several_services = counts > 1
     index.owner_starts = (
         np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if owners.size else owners
     )

@@ -123,18 +123,21 @@ def places_near(
     bands = np.arange(facet_index.place_band(min_lat), facet_index.place_band(max_lat) + 1)
     starts = np.searchsorted(index.place_key, bands * 360.0 + (min_lng + 180.0), side="left")
     stops = np.searchsorted(index.place_key, bands * 360.0 + (max_lng + 180.0), side="right")
-    in_box = np.concatenate(
-        [np.arange(start, stop) for start, stop in zip(starts, stops, strict=True)]
-    ).astype(np.intp)
-    km = geo.distances_from(
-        place.latitude,
-        place.longitude,
-        index.place_sin_lat[in_box],
-        index.place_cos_lat[in_box],
-        index.place_lng_radians[in_box],
-    )
-    within = km <= float(radius_km)
-    owners, km = index.place_owner[in_box[within]], km[within]
+    # Band by band, so that the box's places are read as slices, not gathered.
+    owners, km = [np.zeros(0, dtype=np.intp)], [np.zeros(0)]
+    for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
+        if start < stop:
+            band_km = geo.distances_from(
+                place.latitude,
+                place.longitude,
+                index.place_sin_lat[start:stop],
+                index.place_cos_lat[start:stop],
+                index.place_lng_radians[start:stop],
+            )
+            within = band_km <= float(radius_km)
+            owners.append(index.place_owner[start:stop][within])
+            km.append(band_km[within])
+    owners, km = np.concatenate(owners), np.concatenate(km)
     # Each provider once, at their nearest place. Provider and distance make one whole
     # number, so one sort of plain integers puts the places in provider order and each
     # provider's nearest first. Among a million listings, for the 30,000 places within

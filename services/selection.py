@@ -21,6 +21,8 @@ reference). The work is kept to the providers that can match:
   popcount over packed bits, a 64th of the words.
 """
 
+from functools import cached_property
+
 import numpy as np
 from django.utils import timezone
 
@@ -53,8 +55,8 @@ class Narrow:
     def __init__(self, index: FacetIndex, providers: np.ndarray):
         self.providers = providers
         starts = index.service_start[providers]
-        lengths = index.service_start[providers + 1] - starts
-        ends = np.cumsum(lengths)
+        lengths = index.service_count[providers]
+        ends = np.cumsum(lengths, dtype=np.int64)
         offsets = ends - lengths  # where each provider's services start in self.services
         # Each provider's range of services in the index, one after another.
         total = int(ends[-1]) if len(ends) else 0
@@ -63,6 +65,11 @@ class Narrow:
         self.owner = np.repeat(np.arange(len(providers)), lengths)
         self._words: dict[int, np.ndarray] = {}
         self._fees: np.ndarray | None = None
+
+    @cached_property
+    def service_providers(self) -> np.ndarray:
+        """For each of these services, its provider's position in the index."""
+        return self.providers[self.owner]
 
     def word(self, index: FacetIndex, number: int) -> np.ndarray:
         """Word `number` of index.service_bits at these services: taken once, however
@@ -120,7 +127,7 @@ class Selection:
 
     def positions(self) -> np.ndarray:
         """The providers that match every criterion: positions in the index, ascending."""
-        narrow = self._narrow(self.scope)
+        narrow = self._narrow_offering(self.scope, 0)
         if narrow is not None:
             return narrow.providers[self._eligible_narrow(narrow, None)]
         mask = self._meeting_all_but(None)
@@ -128,7 +135,7 @@ class Selection:
 
     def count(self) -> int:
         """len(positions()), without listing them (a pass over every provider at most)."""
-        narrow = self._narrow(self.scope)
+        narrow = self._narrow_offering(self.scope, 0)
         if narrow is not None:
             return int(np.count_nonzero(self._eligible_narrow(narrow, None)))
         mask = self._meeting_all_but(None)
@@ -183,7 +190,7 @@ class Selection:
         other criterion with a service that has the option and meets the other service
         criteria."""
         others = tuple(other for other in self.service_criteria if other != name)
-        if not others and self._narrow(scope) is None:
+        if not others and self._few(scope) is None:
             # No other service criterion: a provider counts if any service of theirs has
             # the option, which the index holds per provider.
             candidates = _all_of([scope, self._providers_except(None)])
@@ -233,10 +240,9 @@ class Selection:
         index, criteria = self.index, self.service_criteria
         # The filters whose own choice may fail: those counted here (with several service
         # criteria, or within a narrow scope; else one chosen alone is counted per provider).
-        narrow = self._narrow(scope)
-        countable = [
-            c for c in criteria if c != "max_fee" and (len(criteria) > 1 or narrow is not None)
-        ]
+        few = self._few(scope) is not None
+        countable = [c for c in criteria if c != "max_fee" and (len(criteria) > 1 or few)]
+        narrow = self._narrow_offering(scope, 1 if countable else 0)
         if narrow is None:
             candidates = _all_of([scope, self._providers_except(None)])
             if criteria:
@@ -264,7 +270,7 @@ class Selection:
             fails = ~meets
             if name in countable:
                 dropped |= fails & (failed != len(criteria))  # a second failure
-                failed[fails] = place
+                np.putmask(failed, fails, place)
             else:
                 dropped |= fails
         kept = np.flatnonzero(~dropped)
@@ -286,7 +292,7 @@ class Selection:
 
     def _provider_counts(self, name: str) -> np.ndarray:
         options: Options = self.index.provider_options[name]
-        narrow = self._narrow(self.scope)
+        narrow = self._narrow_offering(self.scope, 0)
         if narrow is not None:
             # Filters whose own criterion is not chosen count among the same providers.
             key = name if name in self.provider_groups else None
@@ -299,23 +305,53 @@ class Selection:
 
     # The parts
 
-    def _narrow(self, providers, share=None) -> Narrow | None:
-        """These providers (a mask), one by one, when they are few enough (at most this
-        share of the listings; NARROW_SHARE unless given)."""
+    def _few(self, providers, share=None) -> np.ndarray | None:
+        """The positions of these providers (a mask), when they are few enough to be
+        looked at one by one (at most this share of the listings; NARROW_SHARE unless
+        given); else None."""
         if providers is None:
             return None
         share = NARROW_SHARE if share is None else share
-        key = id(providers)
+        key = ("few", id(providers), share)
         if key not in self._narrows:
             known = providers is self.strict and self.strict_positions is not None
             many = len(self.strict_positions) if known else np.count_nonzero(providers)
-            narrow = None
+            positions = None
             if many <= share * self.index.providers:
                 # Counting first: listing them takes a pass fifteen times as long.
                 positions = self.strict_positions if known else np.flatnonzero(providers)
-                narrow = Narrow(self.index, positions)
             # The mask is kept with it, so that its id is not reused while cached.
+            self._narrows[key] = (positions, providers)
+        return self._narrows[key][0]
+
+    def _narrow(self, providers, share=None) -> Narrow | None:
+        """These providers (a mask) and their services, one by one, when they are few
+        enough (see _few())."""
+        key = ("narrow", id(providers), share)
+        if key not in self._narrows:
+            positions = self._few(providers, share)
+            narrow = None if positions is None else Narrow(self.index, positions)
             self._narrows[key] = (narrow, providers)
+        return self._narrows[key][0]
+
+    def _narrow_offering(self, providers, missing: int) -> Narrow | None:
+        """As _narrow(providers), but only those that offer (have a service that meets)
+        every service criterion but at most `missing` of them: the others can neither
+        match (with `missing` 0) nor count towards an option (with 1, see
+        _counted_services()). Near a city, the providers of a kind of support for a
+        concern are a few in a hundred of those there: their services are all that is
+        looked at."""
+        positions = self._few(providers)
+        criteria = self.service_criteria
+        if positions is None or missing >= len(criteria):
+            return self._narrow(providers)
+        key = ("offering", id(providers), missing)
+        if key not in self._narrows:
+            offered = np.zeros(len(positions), dtype=np.uint8)
+            for name in criteria:
+                offered += self._offering_providers(name)[positions]
+            kept = positions[offered >= len(criteria) - missing]
+            self._narrows[key] = (Narrow(self.index, kept), providers)
         return self._narrows[key][0]
 
     def _providers_except(self, name: str | None) -> np.ndarray | None:
@@ -392,18 +428,19 @@ class Selection:
         candidates' own services jumped about the index. At a million listings, checking
         the 40,000 counsellors for grief with several services one by one took 6 ms."""
         several = candidates & self.index.several_services
-        settled = candidates ^ several  # those with one service
         narrow = self._narrow(several, share=SEVERAL_NARROW_SHARE)
         if narrow is None:
             if cache not in self._owning:
                 # Many: every provider with several services at once, in the index's order.
+                # Those with one service, and those of them with one that meets all:
                 block = several_block(self.index)
-                owning = np.zeros(self.index.providers, dtype=bool)
-                owning[block.providers[block.owners_of(meeting(block))]] = True
+                owning = ~self.index.several_services
+                owning[block.service_providers[meeting(block)]] = True
                 if cache is None:
-                    return settled | (several & owning)
+                    return candidates & owning
                 self._owning[cache] = owning
-            return settled | (several & self._owning[cache])
+            return candidates & self._owning[cache]
+        settled = candidates ^ several  # those with one service
         settled[narrow.providers[narrow.owners_of(meeting(narrow))]] = True
         return settled
 
