@@ -284,6 +284,8 @@ class FacetIndex:
     several_services: np.ndarray | None = None  # bool[P]: the provider has more than one
     several_block: object | None = None  # selection.several_block(), made when first asked
     service_bits: OptionBits | None = None
+    # For each word of service_bits, over providers: the OR of their services' words.
+    provider_service_words: list[np.ndarray] = field(default_factory=list)
     provider_options: dict[str, Options] = field(default_factory=dict)  # over providers
     provider_bits: OptionBits | None = None  # the same options, as bits of a word a provider
     # Over providers: the provider has a service with that option.
@@ -528,6 +530,7 @@ def build(version: tuple) -> FacetIndex:
             names, owners_of(index, filters[name][1])
         )
     index.service_bits = OptionBits(filters, index.services)
+    index.provider_service_words = [_per_provider_or(index, w) for w in index.service_bits.words]
     index.provider_bits = OptionBits(
         {name: (options.names, options.matrix) for name, options in index.provider_options.items()},
         index.providers,
@@ -555,6 +558,14 @@ def _add_service_groups(index: FacetIndex) -> None:
     index.lowest_fee = np.full(index.providers, np.nan)
     if owners.size:
         index.lowest_fee[index.owners] = np.fmin.reduceat(index.sort_fee, index.owner_starts)
+
+
+def _per_provider_or(index: FacetIndex, values: np.ndarray) -> np.ndarray:
+    """For each provider, the OR of the values of their services (0: none)."""
+    ored = np.zeros(index.providers, dtype=values.dtype)
+    if index.owner_starts.size:
+        ored[index.owners] = np.bitwise_or.reduceat(values, index.owner_starts)
+    return ored
 
 
 def _add_orders(index: FacetIndex) -> None:

@@ -53,18 +53,33 @@ class Narrow:
     """A few providers (positions, ascending) and their services, grouped as in the index."""
 
     def __init__(self, index: FacetIndex, providers: np.ndarray):
-        self.providers = providers
-        starts = index.service_start[providers]
-        lengths = index.service_count[providers]
+        self.index, self.providers = index, providers
+        self._words: dict[int, np.ndarray] = {}
+        self._fees: np.ndarray | None = None
+
+    @cached_property
+    def _layout(self) -> tuple[np.ndarray, np.ndarray]:
+        # Worked out when first asked: a search with no service criterion never needs it.
+        starts = self.index.service_start[self.providers]
+        lengths = self.index.service_count[self.providers]
         ends = np.cumsum(lengths, dtype=np.int64)
         offsets = ends - lengths  # where each provider's services start in self.services
         # Each provider's range of services in the index, one after another.
         total = int(ends[-1]) if len(ends) else 0
-        self.services = np.repeat(starts - offsets, lengths) + np.arange(total)
+        services = np.repeat(starts - offsets, lengths) + np.arange(total)
         # For each of those services, its provider's place in self.providers.
-        self.owner = np.repeat(np.arange(len(providers)), lengths)
-        self._words: dict[int, np.ndarray] = {}
-        self._fees: np.ndarray | None = None
+        owner = np.repeat(np.arange(len(self.providers)), lengths)
+        return services, owner
+
+    @property
+    def services(self) -> np.ndarray:
+        """These providers' services: positions in the index, ascending."""
+        return self._layout[0]
+
+    @property
+    def owner(self) -> np.ndarray:
+        """For each of self.services, its provider's place in self.providers."""
+        return self._layout[1]
 
     @cached_property
     def service_providers(self) -> np.ndarray:
@@ -190,9 +205,11 @@ class Selection:
         other criterion with a service that has the option and meets the other service
         criteria."""
         others = tuple(other for other in self.service_criteria if other != name)
-        if not others and self._few(scope) is None:
+        if not others:
             # No other service criterion: a provider counts if any service of theirs has
             # the option, which the index holds per provider.
+            if self._few(scope) is not None:
+                return self._per_provider_bit(scope).option_counts(name)
             candidates = _all_of([scope, self._providers_except(None)])
             return _popcounts(self.index.provider_service_options[name].bits, candidates)
         return self._providers_per_bit(scope).option_counts(name)
@@ -214,6 +231,24 @@ class Selection:
             return self._services_meeting_criteria(others, narrow, also=(name, [option]))
 
         return int(np.count_nonzero(self._with_one_service(candidates, meeting)))
+
+    def _per_provider_bit(self, scope) -> ProvidersPerBit:
+        """For the few providers in scope that meet every provider criterion: how many have
+        a service with each option, from the index's word per provider (the OR of their
+        services' words), without reading the services."""
+        key = ("per provider", id(scope))
+        if key not in self._meeting:
+            narrow = self._narrow(scope)
+            eligible = narrow.providers[self._eligible_narrow(narrow, None, services=False)]
+            words = self.index.provider_service_words
+            counting = ProvidersPerBit(
+                self.index.service_bits,
+                eligible,
+                np.arange(len(eligible)),  # one "service" each: the provider's word
+                lambda number: words[number][eligible],
+            )
+            self._meeting[key] = (counting, scope)  # the scope is kept, so its id is not reused
+        return self._meeting[key][0]
 
     def _providers_per_bit(self, scope) -> ProvidersPerBit:
         """The providers per bit among _counted_services(): every service filter's
@@ -239,9 +274,8 @@ class Selection:
         rest took up to three times as long."""
         index, criteria = self.index, self.service_criteria
         # The filters whose own choice may fail: those counted here (with several service
-        # criteria, or within a narrow scope; else one chosen alone is counted per provider).
-        few = self._few(scope) is not None
-        countable = [c for c in criteria if c != "max_fee" and (len(criteria) > 1 or few)]
+        # criteria; one chosen alone is counted per provider).
+        countable = [c for c in criteria if c != "max_fee" and len(criteria) > 1]
         narrow = self._narrow_offering(scope, 1 if countable else 0)
         if narrow is None:
             candidates = _all_of([scope, self._providers_except(None)])
@@ -347,9 +381,14 @@ class Selection:
             return self._narrow(providers)
         key = ("offering", id(providers), missing)
         if key not in self._narrows:
-            offered = np.zeros(len(positions), dtype=np.uint8)
-            for name in criteria:
-                offered += self._offering_providers(name)[positions]
+            # How many of the criteria each one offers: the same for every `missing`.
+            offered_key = ("offered", id(providers))
+            if offered_key not in self._narrows:
+                offered = np.zeros(len(positions), dtype=np.uint8)
+                for name in criteria:
+                    offered += self._offering_providers(name)[positions]
+                self._narrows[offered_key] = (offered, providers)
+            offered = self._narrows[offered_key][0]
             kept = positions[offered >= len(criteria) - missing]
             self._narrows[key] = (Narrow(self.index, kept), providers)
         return self._narrows[key][0]

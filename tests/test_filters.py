@@ -603,14 +603,14 @@ def way(request, monkeypatch):
     monkeypatch.setattr(selection, "NARROW_SHARE", 1.0 if narrow else 0.0)
     monkeypatch.setattr(selection, "SEVERAL_NARROW_SHARE", 1.0 if narrow else 0.0)
     if request.param == "several":
-        take = selection.Selection._narrow
+        take = selection.Selection._few
 
         def only_several(self, providers, share=None):
             if providers is not None and (providers & ~self.index.several_services).any():
                 return None
             return take(self, providers, share)
 
-        monkeypatch.setattr(selection.Selection, "_narrow", only_several)
+        monkeypatch.setattr(selection.Selection, "_few", only_several)
     monkeypatch.setattr(matching, "PRESORTED_SHARE", 1.0 if narrow else 0.0)
     return request.param
 
