@@ -282,6 +282,7 @@ class FacetIndex:
     service_start: np.ndarray | None = None
     service_count: np.ndarray | None = None  # [P]: how many services each provider has
     several_services: np.ndarray | None = None  # bool[P]: the provider has more than one
+    several_packed: np.ndarray | None = None  # the same, packed (pack())
     several_block: object | None = None  # selection.several_block(), made when first asked
     service_bits: OptionBits | None = None
     # For each word of service_bits, over providers: the OR of their services' words.
@@ -551,6 +552,7 @@ def _add_service_groups(index: FacetIndex) -> None:
     # As small a number as holds them: a Narrow reads one for each of its providers.
     index.service_count = counts.astype(np.uint8 if counts.max(initial=0) < 256 else np.int64)
     index.several_services = counts > 1
+    index.several_packed = pack(index.several_services)
     index.owner_starts = (
         np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if owners.size else owners
     )
