@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from services import facet_index
+from services import facet_index, selection
 from services.models import Provider
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -98,7 +98,6 @@ def test_option_bits_agree_with_the_booleans_beyond_64_options(monkeypatch):
     assert not bits.per_bit(services[:0]).any()
 
 
-
 def test_all_of_several_filters_is_the_and_of_each_filters_any_of():
     """One chosen option of a filter is a bit that must be set, tested with the others of
     its word at once; several chosen are any of theirs; an unknown option matches none."""
@@ -129,6 +128,7 @@ def test_all_of_several_filters_is_the_and_of_each_filters_any_of():
     assert not bits.all_of([("type", ["type-1"]), ("free", ["not-an-option"])]).any()
     assert bits.all_of([]).all()
 
+
 @pytest.mark.parametrize("values", [50, 5000])  # both ways of counting bits (64 bits)
 def test_bit_counts(values):
     rng = np.random.default_rng(values)
@@ -136,3 +136,16 @@ def test_bit_counts(values):
     expected = [sum(int(n) >> bit & 1 for n in numbers) for bit in range(64)]
     assert facet_index._bit_counts(numbers, 64).tolist() == expected
     assert facet_index._bit_counts(numbers, 13).tolist() == expected[:13]
+
+
+@pytest.mark.parametrize("size", [0, 7, 64, 1000])
+def test_packed_bits_give_back_their_positions(size):
+    """The online count works on packed bits (pack()): the set bits' positions, and
+    whether given positions are set, read back what was packed."""
+    rng = np.random.default_rng(size)
+    mask = rng.random(size) < 0.1
+    mask[-1:] = True  # the last position too, next to the padding
+    packed = facet_index.pack(mask)
+    assert selection._set_positions(packed).tolist() == np.flatnonzero(mask).tolist()
+    positions = np.arange(size)
+    assert selection._bits_at(packed, positions).tolist() == mask.tolist()
