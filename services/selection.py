@@ -6,9 +6,11 @@ criteria must hold for one and the same service, as in Criteria.providers (the S
 reference). The work is kept to the providers that can match:
 
 - A search whose place or words leave few providers (at most NARROW_SHARE of the
-  listings) looks at those providers and their services one by one, so its cost grows
-  with the matches, not with the directory: a search near Truro costs the same at a
-  million listings.
+  listings) looks at those providers one by one, so its cost grows with the matches,
+  not with the directory: a search near Truro costs the same at a million listings.
+  Of those, only the ones that offer every service criterion (all but one, for the
+  counts) have their services read, and a filter with no other service criterion
+  counts from a word per provider, without reading services at all.
 - Otherwise the provider criteria and each service criterion first narrow the
   providers by what the index holds per provider ("has a service with this option"):
   necessary, and exact for the providers with one service, five in six of them. Only
@@ -18,7 +20,11 @@ reference). The work is kept to the providers that can match:
   (Narrow.word()), however many criteria and counts read them: at a million listings,
   gathering was most of the work.
 - Counting the providers of every option of a filter among many is an AND and a
-  popcount over packed bits, a 64th of the words.
+  popcount over packed bits, a 64th of the words; so is the one count over every
+  provider that a search near a place needs (those working online, anywhere).
+- Every service filter's counts come from one set of services: a filter's options
+  count among the services that meet every other criterion, so a service that fails
+  one chosen criterion still counts for that filter (_counted_services()).
 """
 
 from functools import cached_property
@@ -161,9 +167,9 @@ class Selection:
         none states a fee)."""
         theirs = Narrow(self.index, positions)
         fee = self.index.sort_fee[theirs.services]
-        matching = _all_of(
-            [~np.isnan(fee), self._services_meeting_criteria(self.service_criteria, theirs)]
-        )
+        criteria = [(name, self.data[name]) for name in self.service_criteria]
+        # Not kept: `theirs` lasts only this call, and the masks are kept by its id.
+        matching = _all_of([~np.isnan(fee), _meeting_criteria(self.index, criteria, theirs)])
         fee = np.where(matching, fee, np.inf)
         lowest = np.full(len(positions), np.inf)
         starts = run_starts(theirs.owner)  # each provider's services, one run each
@@ -500,7 +506,8 @@ class Selection:
         if narrow is None:
             if cache not in self._owning:
                 # Many: every provider with several services at once, in the index's order.
-                # Those with one service, and those of them with one that meets all:
+                # Owning: those with one service, and those with several of which one
+                # meets every criterion.
                 block = several_block(self.index)
                 owning = ~self.index.several_services
                 owning[block.service_providers[meeting(block)]] = True
