@@ -214,7 +214,7 @@ class Selection:
         if not others:
             # No other service criterion: a provider counts if any service of theirs has
             # the option, which the index holds per provider.
-            if self._few(scope) is not None:
+            if self._scope_positions(scope) is not None:
                 return self._per_provider_bit(scope).option_counts(name)
             candidates = _all_of([scope, self._providers_except(None)])
             return _popcounts(self.index.provider_service_options[name].bits, candidates)
@@ -273,8 +273,7 @@ class Selection:
         services' words), without reading the services."""
         key = ("per provider", id(scope))
         if key not in self._meeting:
-            narrow = self._narrow(scope)
-            eligible = narrow.providers[self._eligible_narrow(narrow, None, services=False)]
+            eligible = self._scope_positions(scope)
             words = self.index.provider_service_words
             counting = ProvidersPerBit(
                 self.index.service_bits,
@@ -361,10 +360,11 @@ class Selection:
 
     def _provider_counts(self, name: str) -> np.ndarray:
         options: Options = self.index.provider_options[name]
-        narrow = self._narrow_offering(self.scope, 0)
+        # Filters whose own criterion is not chosen count among the same providers; a
+        # chosen one's count ignores its own criterion, so among all in scope.
+        key = name if name in self.provider_groups else None
+        narrow = self._narrow_offering(self.scope, 0, every_provider_criterion=key is None)
         if narrow is not None:
-            # Filters whose own criterion is not chosen count among the same providers.
-            key = name if name in self.provider_groups else None
             if key not in self._provider_per_bit:
                 eligible = narrow.providers[self._eligible_narrow(narrow, key)]
                 self._provider_per_bit[key] = self.index.provider_bits.per_bit(eligible)
@@ -403,29 +403,50 @@ class Selection:
             self._narrows[key] = (narrow, providers)
         return self._narrows[key][0]
 
-    def _narrow_offering(self, providers, missing: int) -> Narrow | None:
-        """As _narrow(providers), but only those that offer (have a service that meets)
-        every service criterion but at most `missing` of them: the others can neither
-        match (with `missing` 0) nor count towards an option (with 1, see
-        _counted_services()). Near a city, the providers of a kind of support for a
-        concern are a few in a hundred of those there: their services are all that is
-        looked at."""
-        positions = self._few(providers)
-        criteria = self.service_criteria
-        if positions is None or missing >= len(criteria):
-            return self._narrow(providers)
-        key = ("offering", id(providers), missing)
+    def _scope_positions(self, scope, every_provider_criterion=True) -> np.ndarray | None:
+        """The providers in scope (a mask; None: every provider) that meet every provider
+        criterion (with `every_provider_criterion`), when they are few enough to look at
+        one by one (see _few()): positions, ascending; else None. With a rare language
+        chosen they are few even with no place."""
+        if not every_provider_criterion:
+            return self._few(scope)
+        key = ("in scope", id(scope))
         if key not in self._narrows:
-            # How many of the criteria each one offers: the same for every `missing`.
-            offered_key = ("offered", id(providers))
-            if offered_key not in self._narrows:
-                offered = np.zeros(len(positions), dtype=np.uint8)
-                for name in criteria:
-                    offered += self._offering_providers(name)[positions]
-                self._narrows[offered_key] = (offered, providers)
-            offered = self._narrows[offered_key][0]
-            kept = positions[offered >= len(criteria) - missing]
-            self._narrows[key] = (Narrow(self.index, kept), providers)
+            positions = self._few(scope)
+            if positions is not None:
+                for group in self.provider_groups.values():
+                    positions = positions[group[positions]]
+            elif self.provider_groups:
+                # _few() keeps the mask, so its id is not reused while cached.
+                positions = self._few(_all_of([scope, self._providers_except(None)]))
+            self._narrows[key] = (positions, scope)
+        return self._narrows[key][0]
+
+    def _narrow_offering(self, scope, missing: int, every_provider_criterion=True) -> Narrow | None:
+        """The providers of _scope_positions() and their services, one by one, but only
+        those that offer (have a service that meets) every service criterion but at most
+        `missing` of them: the others can neither match (with `missing` 0) nor count
+        towards an option (with 1, see _counted_services()). Near a city, the providers
+        of a kind of support for a concern are a few in a hundred of those there: their
+        services are all that is looked at. None: they are many."""
+        positions = self._scope_positions(scope, every_provider_criterion)
+        if positions is None:
+            return None
+        criteria = self.service_criteria
+        missing = min(missing, len(criteria))
+        key = ("offering", id(scope), missing, every_provider_criterion)
+        if key not in self._narrows:
+            if missing < len(criteria):
+                # How many of the criteria each one offers: the same for every `missing`.
+                offered_key = ("offered", id(scope), every_provider_criterion)
+                if offered_key not in self._narrows:
+                    offered = np.zeros(len(positions), dtype=np.uint8)
+                    for name in criteria:
+                        offered += self._offering_providers(name)[positions]
+                    self._narrows[offered_key] = (offered, scope)
+                offered = self._narrows[offered_key][0]
+                positions = positions[offered >= len(criteria) - missing]
+            self._narrows[key] = (Narrow(self.index, positions), scope)
         return self._narrows[key][0]
 
     def _providers_except(self, name: str | None) -> np.ndarray | None:
