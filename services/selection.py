@@ -243,14 +243,19 @@ class Selection:
         with_several = int(np.bitwise_count(several).sum())
         # Those with one service are settled: they offer every criterion with it.
         settled = int(np.bitwise_count(candidates).sum()) - with_several
-        few = with_several <= SEVERAL_NARROW_SHARE * index.providers
-        # Few: theirs, one by one; many: every provider with several services, in order.
-        narrow = Narrow(index, _set_positions(several)) if few else several_block(index)
-        meeting = self._services_meeting_criteria(others, narrow, also=(name, [option]))
-        owning = narrow.owners_of(meeting)
-        if not few:
-            owning &= _bits_at(several, narrow.providers)
-        return settled + int(np.count_nonzero(owning))
+        also = (name, [option])
+        if with_several <= SEVERAL_NARROW_SHARE * index.providers:
+            # Few: their services, one by one.
+            narrow = Narrow(index, _set_positions(several))
+            meeting = self._services_meeting_criteria(others, narrow, also=also)
+            return settled + int(np.count_nonzero(narrow.owners_of(meeting)))
+        # Many: the services of every provider with several, in order; the providers of
+        # those that meet every criterion (ascending, a few in a hundred of them), those
+        # of them among the candidates, each once.
+        block = several_block(index)
+        theirs = block.service_providers[self._services_meeting_criteria(others, block, also=also)]
+        theirs = theirs[_bits_at(several, theirs)]
+        return settled + len(run_starts(theirs))
 
     def _packed_offering(self, name: str, chosen=None) -> np.ndarray:
         """_offering_providers(), as packed bits."""
