@@ -249,9 +249,9 @@ class Selection:
             narrow = Narrow(index, _set_positions(several))
             meeting = self._services_meeting_criteria(others, narrow, also=also)
             return settled + int(np.count_nonzero(narrow.owners_of(meeting)))
-        # Many: the services of every provider with several, in order; the providers of
-        # those that meet every criterion (ascending, a few in a hundred of them), those
-        # of them among the candidates, each once.
+        # Many: the services of every provider with several (in the index's order) that
+        # meet every criterion, their providers (ascending), those among the candidates,
+        # each counted once.
         block = several_block(index)
         theirs = block.service_providers[self._services_meeting_criteria(others, block, also=also)]
         theirs = theirs[_bits_at(several, theirs)]
