@@ -59,15 +59,18 @@ class Narrow:
     """A few providers (positions, ascending) and their services, grouped as in the index."""
 
     def __init__(self, index: FacetIndex, providers: np.ndarray):
-        self.index, self.providers = index, providers
+        self.providers = providers
+        # The index's arrays, not the index: the index keeps one Narrow (several_block())
+        # and a cycle would keep an old index alive after a rebuild, until a full collection.
+        self._service_start, self._service_count = index.service_start, index.service_count
         self._words: dict[int, np.ndarray] = {}
         self._fees: np.ndarray | None = None
 
     @cached_property
     def _layout(self) -> tuple[np.ndarray, np.ndarray]:
         # Worked out when first asked: a search with no service criterion never needs it.
-        starts = self.index.service_start[self.providers]
-        lengths = self.index.service_count[self.providers]
+        starts = self._service_start[self.providers]
+        lengths = self._service_count[self.providers]
         ends = np.cumsum(lengths, dtype=np.int64)
         offsets = ends - lengths  # where each provider's services start in self.services
         # Each provider's range of services in the index, one after another.

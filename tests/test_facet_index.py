@@ -1,5 +1,8 @@
 """The listing index follows changes: in the request in tests, in a thread in production."""
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 
@@ -149,3 +152,18 @@ def test_packed_bits_give_back_their_positions(size):
     assert selection._set_positions(packed).tolist() == np.flatnonzero(mask).tolist()
     positions = np.arange(size)
     assert selection._bits_at(packed, positions).tolist() == mask.tolist()
+
+
+def test_an_old_index_is_freed_as_soon_as_it_is_dropped(make_listing):
+    """After a rebuild the old index (hundreds of MB at a million listings) goes at once,
+    not at the cycle collector's next full pass: nothing in it refers back to it."""
+    make_listing()
+    index = facet_index.build((0, None))
+    selection.several_block(index)  # the one Narrow the index keeps
+    gone = weakref.ref(index)
+    gc.disable()
+    try:
+        del index
+        assert gone() is None
+    finally:
+        gc.enable()
