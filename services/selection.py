@@ -143,7 +143,7 @@ class Selection:
         self._service_groups: dict[tuple, np.ndarray] = {}
         self._offering: dict[str, np.ndarray] = {}
         self._meeting_providers: dict[str | None, np.ndarray | None] = {}
-        self._owning: dict[str, np.ndarray] = {}  # see _with_one_service()
+        self._owning: np.ndarray | None = None  # see _with_one_service()
         self._meeting: dict[tuple, tuple] = {}
         self._provider_per_bit: dict[str | None, np.ndarray] = {}
 
@@ -233,7 +233,7 @@ class Selection:
         town."""
         index = self.index
         others = tuple(other for other in self.service_criteria if other != name)
-        candidates = _packed_all_of(
+        candidates = _all_of(
             [pack(scope) if scope is not None else None]
             + [self._packed_provider_group(other) for other in self.provider_groups]
             + [self._packed_offering(name, [option])]
@@ -510,19 +510,16 @@ class Selection:
         )
         if len(self.service_criteria) > 1:
             # Several criteria: they must hold for one and the same service.
-            candidates = self._with_one_service(
-                candidates, self._meeting_every_criterion, cache="every criterion"
-            )
+            candidates = self._with_one_service(candidates)
         return candidates
 
     def _meeting_every_criterion(self, narrow: Narrow) -> np.ndarray:
         """bool over narrow's services: those that meet every service criterion."""
         return self._services_meeting_criteria(self.service_criteria, narrow)
 
-    def _with_one_service(self, candidates: np.ndarray, meeting, cache=None) -> np.ndarray:
+    def _with_one_service(self, candidates: np.ndarray) -> np.ndarray:
         """bool[P]: those of the candidates with one service that meets every criterion
-        at once; `meeting(narrow)` says which of a Narrow's services do, and what it says
-        of several_block()'s is kept under `cache`, if given.
+        at once (what several_block()'s services say is kept for the other calls).
 
         Each candidate has a service that meets each criterion, which settles those with a
         single service, five in six of the listings: only the others have their services
@@ -533,19 +530,17 @@ class Selection:
         several = candidates & self.index.several_services
         narrow = self._narrow(several, share=SEVERAL_NARROW_SHARE)
         if narrow is None:
-            if cache not in self._owning:
+            if self._owning is None:
                 # Many: every provider with several services at once, in the index's order.
                 # Owning: those with one service, and those with several of which one
                 # meets every criterion.
                 block = several_block(self.index)
                 owning = ~self.index.several_services
-                owning[block.service_providers[meeting(block)]] = True
-                if cache is None:
-                    return candidates & owning
-                self._owning[cache] = owning
-            return candidates & self._owning[cache]
+                owning[block.service_providers[self._meeting_every_criterion(block)]] = True
+                self._owning = owning
+            return candidates & self._owning
         settled = candidates ^ several  # those with one service
-        settled[narrow.providers[narrow.owners_of(meeting(narrow))]] = True
+        settled[narrow.providers[narrow.owners_of(self._meeting_every_criterion(narrow))]] = True
         return settled
 
     def _eligible_narrow(self, narrow: Narrow, name: str | None, *, services=True) -> np.ndarray:
@@ -568,7 +563,8 @@ def several_block(index: FacetIndex) -> Narrow:
 
 
 def _all_of(masks) -> np.ndarray | None:
-    """The AND of the masks that are not None (a new array; None if every one is None)."""
+    """The AND of the masks that are not None, bool or packed bits alike (a new array;
+    None if every one is None)."""
     result = None
     for mask in masks:
         if mask is None:
@@ -576,7 +572,7 @@ def _all_of(masks) -> np.ndarray | None:
         if result is None:
             result = mask.copy()
         else:
-            np.logical_and(result, mask, out=result)
+            np.bitwise_and(result, mask, out=result)
     return result
 
 
@@ -593,21 +589,8 @@ def _packed_any_of(options: Options, chosen) -> np.ndarray:
     if not rows:
         return np.zeros(options.bits.shape[-1], dtype=np.uint64)
     if len(rows) == 1:
-        return options.bits[rows[0]]  # never changed: _packed_all_of() copies first
+        return options.bits[rows[0]]  # never changed: _all_of() copies first
     return np.bitwise_or.reduce(options.bits[rows], axis=0)
-
-
-def _packed_all_of(masks) -> np.ndarray:
-    """The AND of the packed masks that are not None (a new array)."""
-    result = None
-    for mask in masks:
-        if mask is None:
-            continue
-        if result is None:
-            result = mask.copy()
-        else:
-            np.bitwise_and(result, mask, out=result)
-    return result
 
 
 def _set_positions(packed: np.ndarray) -> np.ndarray:
