@@ -117,12 +117,12 @@ def production_env(url: str, static_root: str) -> dict:
     )
 
 
-def start_server(env: dict) -> subprocess.Popen:
+def start_server(env: dict, application: str = "therapy_directory.wsgi") -> subprocess.Popen:
     subprocess.run(
         [PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
     )
     server = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "therapy_directory.wsgi", "-c", "gunicorn.conf.py"],
+        [PYTHON, "-m", "gunicorn", application, "-c", "gunicorn.conf.py"],
         cwd=ROOT,
         env=env,
     )
