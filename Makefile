@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 DEMO_PROVIDERS ?= 300
 
-.PHONY: run test lint format install migrate demo bench bench-floor screenshots clean
+.PHONY: run test lint format install migrate demo bench bench-floor bench-tools screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -37,16 +37,17 @@ test: install
 	$(BIN)/pytest
 
 # Measures the real site under gunicorn on PostgreSQL (see bench/run.py); SCALE=1m for 1,000,000.
-bench: install
-	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) || (echo "install wrk" && false)
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,bench]"
+bench: bench-tools
 	$(BIN)/python bench/run.py
 
 # The results page's throughput with and without its search work (see bench/floor.py).
-bench-floor: install
+bench-floor: bench-tools
+	$(BIN)/python bench/floor.py
+
+# What the benchmarks need beyond the project: wrk, and the `bench` extras (the plot's library).
+bench-tools: install
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) || (echo "install wrk" && false)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,bench]"
-	$(BIN)/python bench/floor.py
 
 # Refresh the README's screenshots (docs/screenshots/) from the browser tests.
 screenshots: install

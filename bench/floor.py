@@ -10,7 +10,6 @@ Ends with one line `FLOOR {json}`.
 
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -25,27 +24,12 @@ APPLICATIONS = {
 
 
 def measure(url: str, application: str) -> dict:
-    paths = throughput_paths()
-    with tempfile.TemporaryDirectory() as static_root:
-        env = run.production_env(url, static_root)
-        server = run.start_server(env, application)
-        try:
-            # Each page a few times first: a worker remembers only the pages it served, and
-            # either may take a connection. One it has not seen it works out once, in the run.
-            for path in paths * 3:
-                run.get(path)
-            results_rps, results_cpu = run.wrk_measured(paths, server, url)
-            trivial_rps, trivial_cpu = run.wrk_measured(["/healthz"], server, url)
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
-    return {
-        "results_rps": results_rps,
-        "trivial_rps": trivial_rps,
-        "ratio": round(results_rps / trivial_rps, 3),
-        "results_cpu_ms": results_cpu,
-        "trivial_cpu_ms": trivial_cpu,
-    }
+    with run.serving(url, application) as (_env, server):
+        # Each page a few times first: a worker remembers only the pages it served, and
+        # either may take a connection. One it has not seen it works out once, in the run.
+        for path in throughput_paths() * 3:
+            run.get(path)
+        return run.throughput(server, url)
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ results page against a trivial view, queries per page and page weight, then prin
 """
 
 import concurrent.futures
+import contextlib
 import gzip
 import http.client
 import json
@@ -115,6 +116,20 @@ def production_env(url: str, static_root: str) -> dict:
         DJANGO_STATIC_ROOT=static_root,
         GUNICORN_BIND=f"127.0.0.1:{PORT}",
     )
+
+
+@contextlib.contextmanager
+def serving(url: str, application: str = "therapy_directory.wsgi"):
+    """(env, server): the application under gunicorn with production settings, for the
+    length of the block."""
+    with tempfile.TemporaryDirectory() as static_root:
+        env = production_env(url, static_root)
+        server = start_server(env, application)
+        try:
+            yield env, server
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
 
 
 def start_server(env: dict, application: str = "therapy_directory.wsgi") -> subprocess.Popen:
@@ -282,6 +297,20 @@ def wrk_measured(paths: list[str], server: subprocess.Popen, url: str) -> tuple[
     return rps, round(spent / (rps * THROUGHPUT_SECONDS) * 1000, 2)
 
 
+def throughput(server: subprocess.Popen, url: str) -> dict:
+    """The results pages' rate and CPU against /healthz's, measured one after the other."""
+    results_rps, results_cpu = wrk_measured(throughput_paths(), server, url)
+    trivial_rps, trivial_cpu = wrk_measured(["/healthz"], server, url)
+    return {
+        "results_rps": results_rps,
+        "trivial_rps": trivial_rps,
+        "ratio": round(results_rps / trivial_rps, 3),
+        "results_cpu_ms": results_cpu,
+        "trivial_cpu_ms": trivial_cpu,
+        "cpu_ratio": round(trivial_cpu / results_cpu, 3),
+    }
+
+
 def wrk_throughput(paths: list[str]) -> float:
     """Requests per second at CONNECTIONS connections, cycling through the paths."""
     if not shutil.which("wrk"):
@@ -320,39 +349,25 @@ def run(scale: str) -> dict:
     searches = [
         (name, f"/providers/{profile}/" if path == "PROFILE" else path) for name, path in SEARCHES
     ]
-    with tempfile.TemporaryDirectory() as static_root:
-        env = production_env(url, static_root)
-        server = start_server(env)
-        try:
-            results = {}
-            for name, path in searches:
-                results[name] = {"path": path, **measure_latency(path)}
-                log(
-                    f"  {name:40} p50 {results[name]['p50']:6.1f} ms  p95 {results[name]['p95']:6.1f} ms"
-                )
-            queries = count_queries(env, [path for _name, path in searches])
-            for name, path in searches:
-                results[name]["queries"] = queries[path]
-            weight = page_weight("/find/?q=grief&near=Leeds")
-            log("Throughput (wrk, 8 connections)...")
-            results_rps, results_cpu = wrk_measured(throughput_paths(), server, url)
-            trivial_rps, trivial_cpu = wrk_measured(["/healthz"], server, url)
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
+    with serving(url) as (env, server):
+        results = {}
+        for name, path in searches:
+            results[name] = {"path": path, **measure_latency(path)}
+            log(
+                f"  {name:40} p50 {results[name]['p50']:6.1f} ms  p95 {results[name]['p95']:6.1f} ms"
+            )
+        queries = count_queries(env, [path for _name, path in searches])
+        for name, path in searches:
+            results[name]["queries"] = queries[path]
+        weight = page_weight("/find/?q=grief&near=Leeds")
+        log("Throughput (wrk, 8 connections)...")
+        rates = throughput(server, url)
     return {
         "scale": scale,
         "providers": SCALES[scale],
         "seed_seconds": round(seed_seconds, 1) if seed_seconds else None,
         "searches": results,
-        "throughput": {
-            "results_rps": results_rps,
-            "trivial_rps": trivial_rps,
-            "ratio": round(results_rps / trivial_rps, 3),
-            "results_cpu_ms": results_cpu,
-            "trivial_cpu_ms": trivial_cpu,
-            "cpu_ratio": round(trivial_cpu / results_cpu, 3),
-        },
+        "throughput": rates,
         "results_page_weight": weight,
     }
 
