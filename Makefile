@@ -1,5 +1,5 @@
 # Two commands on a fresh machine with Python >= 3.11 and make:
-#   make run    set up, load demo data once, serve http://127.0.0.1:8000
+#   make run    set up, load demo data once, serve http://127.0.0.1:8000 with its worker
 #   make test   the whole test suite
 # With DATABASE_URL=postgres://... both use PostgreSQL instead of SQLite.
 
@@ -29,9 +29,10 @@ migrate: install
 demo: migrate
 	$(MANAGE) seed_demo --providers $(DEMO_PROVIDERS) --if-empty
 
+# The site and its background worker (emails, imports); Ctrl+C stops both.
 run: demo
 	$(MANAGE) local_staff
-	$(MANAGE) runserver 127.0.0.1:8000
+	trap 'kill 0' EXIT; $(MANAGE) db_worker --queue-name '*' & $(MANAGE) runserver 127.0.0.1:8000
 
 test: install
 	$(BIN)/pytest

@@ -17,7 +17,6 @@ from reversion.admin import VersionAdmin
 from services import listings
 from services.admin_csv import ProviderCsvAdminMixin
 from services.admin_paging import LargeTablePaginator
-from services.enquiries import enquiry_retry_now
 from services.filters import clear_taxonomy_cache
 from services.indexing import search_index_update
 from services.models import (
@@ -32,6 +31,7 @@ from services.models import (
     ListingForReview,
     ListingsVersion,
     Location,
+    OutgoingEmail,
     Provider,
     Qualification,
     Recommendation,
@@ -40,6 +40,7 @@ from services.models import (
     Service,
     SupportType,
 )
+from services.outbox import email_retry_now
 from services.recommendations import (
     recommendation_approve,
     recommendation_delete,
@@ -685,23 +686,55 @@ class ReportAdmin(ReadOnlyAdmin):
         )
 
 
+def _send_again(modeladmin, request, emails):
+    emails = [email for email in emails if email is not None]
+    for email in emails:
+        email_retry_now(email=email)
+    modeladmin.message_user(
+        request,
+        f"{len(emails)} queued to be sent again; the outbox shows how each goes.",
+        messages.SUCCESS,
+    )
+
+
 @admin.register(Enquiry)
 class EnquiryAdmin(ReadOnlyAdmin):
     list_display = ["provider", "name", "created_at", "delivery", "attempts", "sent_at"]
-    list_filter = ["delivery"]
-    list_select_related = ["provider"]
+    list_filter = [("email_to_provider__state", admin.ChoicesFieldListFilter)]
+    list_select_related = ["provider", "email_to_provider"]
     search_fields = ["provider__name", "name", "email"]
+    actions = ["send_again"]
+
+    @admin.display(description="delivery", ordering="email_to_provider__state")
+    def delivery(self, enquiry):
+        email = enquiry.email_to_provider
+        return email.get_state_display() if email else "Not emailed (the listing had no email)"
+
+    @admin.display(description="tries", ordering="email_to_provider__attempts")
+    def attempts(self, enquiry):
+        return enquiry.email_to_provider.attempts if enquiry.email_to_provider else 0
+
+    @admin.display(description="sent at", ordering="email_to_provider__sent_at")
+    def sent_at(self, enquiry):
+        return enquiry.email_to_provider.sent_at if enquiry.email_to_provider else None
+
+    @admin.action(description="Try sending again now", permissions=["moderate"])
+    def send_again(self, request, queryset):
+        _send_again(self, request, [enquiry.email_to_provider for enquiry in queryset])
+
+
+@admin.register(OutgoingEmail)
+class OutgoingEmailAdmin(ReadOnlyAdmin):
+    """Every email the site sends, and how sending it went."""
+
+    list_display = ["subject", "to", "purpose", "created_at", "state", "attempts", "sent_at"]
+    list_filter = ["state", "purpose"]
+    search_fields = ["to", "subject"]
     actions = ["send_again"]
 
     @admin.action(description="Try sending again now", permissions=["moderate"])
     def send_again(self, request, queryset):
-        results = [enquiry_retry_now(enquiry=enquiry).delivery for enquiry in queryset]
-        sent = results.count(Enquiry.Delivery.SENT)
-        self.message_user(
-            request,
-            f"{sent} of {len(results)} sent.",
-            messages.SUCCESS if sent == len(results) else messages.WARNING,
-        )
+        _send_again(self, request, list(queryset))
 
 
 @admin.register(ListingForReview)

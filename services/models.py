@@ -864,18 +864,56 @@ class Recommendation(models.Model):
         return f"{self.author_name} on {self.provider}"
 
 
+class OutgoingEmail(models.Model):
+    """An email the site sends, stored before any attempt: the outbox. The background worker
+    sends it (services/outbox.py) and, when the mail server fails, tries again later."""
+
+    class Purpose(models.TextChoices):
+        ENQUIRY = "enquiry", "A message to a provider"
+
+    class State(models.TextChoices):
+        WAITING = "waiting", "Waiting to be sent"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed; will be retried"
+        GAVE_UP = "gave_up", "Failed too often; not retried"
+
+    purpose = models.CharField(max_length=20, choices=Purpose)
+    to = models.EmailField()
+    reply_to = models.EmailField(blank=True)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(max_length=8, choices=State, default=State.WAITING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a failed send is tried again."
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "email in the outbox"
+        verbose_name_plural = "outbox"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["waiting", "sent", "failed", "gave_up"]),
+                name="outgoing_email_state_known",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_purpose_display()} to {self.to}"
+
+
 class Enquiry(models.Model):
     """A message from a person to a provider, stored before any email goes out."""
 
     class PreferredContact(models.TextChoices):
         EMAIL = "email", "Email"
         PHONE = "phone", "Phone"
-
-    class Delivery(models.TextChoices):
-        PENDING = "pending", "Waiting to be sent"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed; will be retried"
-        GAVE_UP = "gave_up", "Failed too often; not retried"
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="enquiries")
     name = models.CharField(max_length=100)
@@ -886,17 +924,18 @@ class Enquiry(models.Model):
         max_length=5, choices=PreferredContact, default=PreferredContact.EMAIL
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    delivery = models.CharField(max_length=8, choices=Delivery, default=Delivery.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    sent_to = models.EmailField(blank=True, help_text="The provider's address it went to.")
-    last_error = models.CharField(max_length=500, blank=True)
+    # The email to the provider, in the outbox: its state is this enquiry's delivery.
+    email_to_provider = models.OneToOneField(
+        OutgoingEmail,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="enquiry",
+    )
 
     class Meta:
         verbose_name_plural = "enquiries"
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["delivery", "created_at"])]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(email="") | ~Q(phone=""),
@@ -912,10 +951,6 @@ class Enquiry(models.Model):
                 condition=~Q(preferred_contact="phone") | ~Q(phone=""),
                 name="enquiry_preferred_phone_given",
                 violation_error_message="You chose a phone call for the reply: give a phone number.",
-            ),
-            models.CheckConstraint(
-                condition=Q(delivery__in=["pending", "sent", "failed", "gave_up"]),
-                name="enquiry_delivery_known",
             ),
         ]
 

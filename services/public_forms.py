@@ -6,12 +6,11 @@ saying what happens next; only the form pages set a CSRF cookie, and none starts
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from services import throttle
-from services.enquiries import enquiry_send, enquiry_submit
+from services.enquiries import enquiry_submit
 from services.forms import EnquiryForm, PublicForm, RecommendationForm, ReportForm
 from services.models import Provider
 from services.recommendations import recommendation_submit
@@ -28,19 +27,11 @@ class FormKind:
     done_template: str
 
 
-def _send_enquiry(*, provider, **fields):
-    # Saved and committed first: whatever the mail server does, the message is kept.
-    with transaction.atomic():
-        enquiry = enquiry_submit(provider=provider, **fields)
-    enquiry_send(enquiry=enquiry)
-    return enquiry
-
-
 KINDS = {
     "contact": FormKind(
         "enquiry",
         EnquiryForm,
-        _send_enquiry,
+        enquiry_submit,
         "services/provider_contact.html",
         "services:provider_contact_sent",
         "services/provider_contact_sent.html",

@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.template import Context
 from django.template.backends.jinja2 import Template as Jinja2Template
 from django.test.signals import template_rendered
+from django.test.utils import override_settings
 from django.utils.text import slugify
 
 from services.indexing import search_index_update
@@ -47,6 +48,19 @@ def _jinja_context_in_responses(monkeypatch):
         return html
 
     monkeypatch.setattr(Jinja2Template, "render", render)
+
+
+# --------------------------------------------------------------------------- background work
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _tasks_run_at_once():
+    """Background tasks run in the test's process, at once, as Django's ImmediateBackend
+    does; tests/test_outbox.py runs the real worker against a database of its own."""
+    with override_settings(
+        TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    ):
+        yield
 
 
 # --------------------------------------------------------------------------- network

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.forms import EnquiryForm, RecommendationForm, ReportForm
-from services.models import Enquiry, Recommendation, Report
+from services.models import Enquiry, OutgoingEmail, Recommendation, Report
 
 pytestmark = pytest.mark.django_db
 
@@ -134,7 +134,7 @@ def check(client, provider, route, data):
     assert_stored_row_is_clean(row, form_class)
     if model is Enquiry:
         assert len(mail.outbox) == mail_before + 1
-        assert row.delivery == Enquiry.Delivery.SENT
+        assert row.email_to_provider.state == OutgoingEmail.State.SENT
 
 
 @pytest.fixture

@@ -72,6 +72,9 @@ INSTALLED_APPS = [
     "reversion",
     "csp",
     "axes",
+    # The background worker's queue (Django 6's tasks framework, backported), in the database.
+    "django_tasks",
+    "django_tasks_db",
     "services",
 ]
 
@@ -224,9 +227,20 @@ if not (
         f"DJANGO_DIRECTORY_COUNTRY must be a two-letter ISO 3166 country code, not {DIRECTORY_COUNTRY!r}."
     )
 
+# --------------------------------------------------------------------------- background work
+# Work that must not hold up a request (sending email) is queued in the database and done by
+# `manage.py db_worker`, which `make run` starts beside the site. The tests run each task at
+# once, in the process (DJANGO_TASKS_BACKEND=django_tasks.backends.immediate.ImmediateBackend).
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("DJANGO_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+
 # --------------------------------------------------------------------------- email
-# Enquiries are emailed to providers. Development prints them to the console; production
-# sends them over SMTP. A send that fails is kept and retried by `manage.py send_enquiries`.
+# Every email goes through the outbox (services/outbox.py): stored, then sent by the
+# background worker, which retries a failed send later. Development prints them to the
+# console; production sends them over SMTP.
 EMAIL_BACKEND = os.environ.get(
     "DJANGO_EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend"
@@ -241,8 +255,12 @@ EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", True)
 EMAIL_TIMEOUT = int(os.environ.get("DJANGO_EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "directory@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-# How often `send_enquiries` tries one enquiry before it leaves it to staff.
-ENQUIRY_MAX_ATTEMPTS = int(os.environ.get("DJANGO_ENQUIRY_MAX_ATTEMPTS", "5"))
+EMAIL_FILE_PATH = os.environ.get("DJANGO_EMAIL_FILE_PATH", BASE_DIR / "sent-emails")
+# How often the outbox tries one email before it leaves it to staff (the older name,
+# DJANGO_ENQUIRY_MAX_ATTEMPTS, still counts).
+EMAIL_MAX_ATTEMPTS = int(
+    os.environ.get("DJANGO_EMAIL_MAX_ATTEMPTS", os.environ.get("DJANGO_ENQUIRY_MAX_ATTEMPTS", "5"))
+)
 
 # --------------------------------------------------------------------------- abuse control
 # How many forms (enquiries, recommendations, reports) one client address may send in a

@@ -6,7 +6,13 @@ from django import template
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from services.models import REVIEW_AFTER_DAYS, Enquiry, Provider, Recommendation, Report
+from services.models import (
+    REVIEW_AFTER_DAYS,
+    OutgoingEmail,
+    Provider,
+    Recommendation,
+    Report,
+)
 
 register = template.Library()
 
@@ -43,5 +49,5 @@ def listing_ages(context):
         "needs_review": Provider.objects.needs_review(today).count(),
         "open_reports": Report.objects.filter(status=Report.Status.OPEN).count(),
         "pending_recommendations": Recommendation.objects.pending().count(),
-        "unsent_enquiries": Enquiry.objects.exclude(delivery=Enquiry.Delivery.SENT).count(),
+        "unsent_emails": OutgoingEmail.objects.exclude(state=OutgoingEmail.State.SENT).count(),
     }

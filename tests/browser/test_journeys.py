@@ -265,7 +265,7 @@ def test_a_person_contacts_a_provider_without_javascript(directory, new_page, ma
         "116 123"
     )
     enquiry = Enquiry.objects.get(provider=story)
-    assert (enquiry.phone, enquiry.delivery) == ("07700 900123", "sent")
+    assert (enquiry.phone, enquiry.email_to_provider.state) == ("07700 900123", "sent")
     assert [m.to for m in mailoutbox] == [[story.email]]
 
 
