@@ -17,6 +17,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -335,3 +336,51 @@ def test_the_real_worker_sends_a_queued_email(fresh_database_url, tmp_path):
     [sent] = (tmp_path / "mail").iterdir()
     assert "Subject: Hello from the outbox" in sent.read_text()
     assert "worker@example.org" in sent.read_text()
+
+
+# --------------------------------------------------------------------------- the move
+
+
+@pytest.mark.django_db(transaction=True)
+def test_existing_enquiries_keep_their_delivery_in_the_outbox(provider):
+    before = ("services", "0015_editor_group")
+    executor = MigrationExecutor(connection)
+    executor.migrate([before])
+    OldEnquiry = executor.loader.project_state([before]).apps.get_model("services", "Enquiry")
+    common = {"provider_id": provider.pk, "phone": "07700 900123", "preferred_contact": "phone"}
+    OldEnquiry.objects.create(
+        name="Sent one",
+        message="Hi",
+        delivery="sent",
+        attempts=1,
+        sent_to="old@example.org",
+        **common,
+    )
+    OldEnquiry.objects.create(name="Waiting one", message="Please call me", **common)
+    OldEnquiry.objects.create(
+        name="Failed one",
+        message="Hi",
+        delivery="failed",
+        attempts=2,
+        last_error="TimeoutError: timed out",
+        last_attempt_at=timezone.now(),
+        **common,
+    )
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    moved = {
+        e.name: e.email_to_provider for e in Enquiry.objects.select_related("email_to_provider")
+    }
+    assert (moved["Sent one"].state, moved["Sent one"].to) == ("sent", "old@example.org")
+    assert (moved["Waiting one"].state, moved["Waiting one"].to) == (
+        "waiting",
+        "marlow@example.org",
+    )
+    assert "Please call me" in moved["Waiting one"].body
+    assert (moved["Failed one"].state, moved["Failed one"].attempts) == ("failed", 2)
+    assert moved["Failed one"].last_error == "TimeoutError: timed out"
+    # The unsent ones, whose tasks never existed, are the safety net's once their lease is over.
+    later = timezone.now() + SEND_LEASE * 2
+    assert {email.enquiry.name for email in emails_due(now=later)} == {"Waiting one", "Failed one"}

@@ -38,6 +38,8 @@ def enquiries_into_the_outbox(apps, schema_editor):
             state=STATES[enquiry.delivery],
             attempts=enquiry.attempts,
             last_attempt_at=enquiry.last_attempt_at,
+            # Due at once: the safety net (send_emails) tries it on its next run.
+            next_attempt_at=enquiry.last_attempt_at if enquiry.delivery == "failed" else None,
             sent_at=enquiry.sent_at,
             last_error=enquiry.last_error,
         )
