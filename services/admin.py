@@ -15,10 +15,10 @@ from django.utils.html import format_html
 from reversion.admin import VersionAdmin
 
 from services import listings
-from services.admin_csv import ProviderCsvAdminMixin
 from services.admin_paging import LargeTablePaginator
 from services.filters import clear_taxonomy_cache
 from services.indexing import search_index_update
+from services.listing_csv.admin import ProviderCsvAdminMixin
 from services.models import (
     REVIEW_AFTER_DAYS,
     AgeGroup,

@@ -342,7 +342,13 @@ class Provider(models.Model):
         problems = []
         if not self.has_contact:
             problems.append("it needs a phone number, an email or a website")
-        services = list(self.services.select_related("support_type").prefetch_related("locations"))
+        if "services" in getattr(self, "_prefetched_objects_cache", {}):
+            # Read with the listing (the CSV import checks thousands at once).
+            services = list(self.services.all())
+        else:
+            services = list(
+                self.services.select_related("support_type").prefetch_related("locations")
+            )
         if not services:
             problems.append("it needs at least one service")
         for service in services:
@@ -862,6 +868,49 @@ class Recommendation(models.Model):
 
     def __str__(self):
         return f"{self.author_name} on {self.provider}"
+
+
+class CsvImport(models.Model):
+    """A CSV file staff confirmed for import, checked again and written by the background
+    worker; its progress page reads this row."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", "Waiting for the worker"
+        CHECKING = "checking", "Checking the rows"
+        WRITING = "writing", "Saving"
+        DONE = "done", "Imported"
+        REFUSED = "refused", "Not imported: the file has problems"
+        FAILED = "failed", "Not imported: something went wrong"
+
+    FINISHED = (State.DONE, State.REFUSED, State.FAILED)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    sheet = models.CharField(max_length=10)  # "listings" or "services"
+    # The file as confirmed; emptied once the import has finished.
+    text = models.TextField(blank=True)
+    state = models.CharField(max_length=8, choices=State, default=State.WAITING)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_checked = models.PositiveIntegerField(default=0)
+    added = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    # [[line, column, message], ...] when the file was refused (the first hundred).
+    problems = models.JSONField(default=list, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "CSV import"
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"CSV import of {self.sheet} on {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in self.FINISHED
 
 
 class OutgoingEmail(models.Model):

@@ -1,24 +1,29 @@
-"""Bulk CSV in the admin: the list exported as filtered, and imports checked row by row first."""
+"""Bulk CSV in the admin: the list exported as filtered (listings, or their services),
+imports checked row by row and previewed, then run by the background worker."""
 
 import base64
 import csv
 import io
 
 import pytest
+import reversion
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from reversion.models import Version
 
-from services.admin_csv import COLUMNS, providers_csv_check
-from services.models import Provider
+from services.listing_csv.imports import file_check
+from services.listing_csv.listings import COLUMNS
+from services.models import CsvImport, Provider, Service
 
 pytestmark = pytest.mark.django_db
 
 EXPORT = reverse("admin:services_provider_export_csv")
+EXPORT_SERVICES = reverse("admin:services_provider_export_services_csv")
 IMPORT = reverse("admin:services_provider_import_csv")
 
 
-def exported(client, query="") -> list[dict]:
-    response = client.get(EXPORT + query)
+def exported(client, query="", url=EXPORT) -> list[dict]:
+    response = client.get(url + query)
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment; filename=" in response["Content-Disposition"]
@@ -28,6 +33,13 @@ def exported(client, query="") -> list[dict]:
 
 def upload(client, text: str, name="listings.csv"):
     return client.post(IMPORT, {"file": SimpleUploadedFile(name, text.encode(), "text/csv")})
+
+
+def confirm(client, preview):
+    """Confirm a preview as staff do; the worker (at once, in the tests) runs the import."""
+    html = preview.content.decode()
+    content = html.split('name="content" value="', 1)[1].split('"', 1)[0]
+    return client.post(IMPORT, {"confirm": "1", "content": content}, follow=True)
 
 
 def as_csv(rows: list[dict]) -> str:
@@ -109,15 +121,25 @@ def test_an_export_edited_and_imported_changes_the_listings_after_a_preview(staf
     html = preview.content.decode()
     assert preview.status_code == 200
     assert "Every row is valid. Nothing has been written yet" in html
-    assert "Change name, languages" in html and "Add, as a draft" in html
+    assert (
+        "<dt>name</dt><dd><del>Alder Counselling</del> → <ins>Alder Counselling Leeds</ins></dd>"
+        in html
+    )
+    assert "<dt>languages</dt><dd><del>english;polish</del> → <ins>english</ins></dd>" in html
+    assert "Add, as a draft" in html
     assert "<strong>2</strong> of 4 rows change something (2 are the same as now" in html
     assert not Provider.objects.filter(
         name="Dogwood Practice"
     ).exists()  # the preview wrote nothing
 
-    content = html.split('name="content" value="', 1)[1].split('"', 1)[0]
-    done = staff_client.post(IMPORT, {"confirm": "1", "content": content})
-    assert done.status_code == 302
+    done = confirm(staff_client, preview)
+    record = CsvImport.objects.get()
+    assert done.redirect_chain == [
+        (reverse("admin:services_provider_import_progress", args=[record.pk]), 302)
+    ]
+    assert "Imported: 1 listing added (as draft), 1 changed." in done.content.decode()
+    assert 'http-equiv="refresh"' not in done.content.decode()  # finished: no more looking
+    assert (record.state, record.rows_total, record.rows_checked, record.text) == ("done", 4, 4, "")
     alder = Provider.objects.get(name="Alder Counselling Leeds")
     assert list(alder.languages.values_list("slug", flat=True)) == ["english"]
     assert "leeds" in alder.search_document.lower()
@@ -128,6 +150,38 @@ def test_an_export_edited_and_imported_changes_the_listings_after_a_preview(staf
         reverse("admin:services_provider_history", args=[alder.pk])
     ).content.decode()
     assert "Imported from a CSV file. Changed: name, languages." in history
+
+
+def test_an_imported_version_can_be_reverted(staff_client, listed):
+    rows = exported(staff_client)
+    rows[0]["statement"] = "Rewritten by the import."
+    confirm(staff_client, upload(staff_client, as_csv(rows)))
+    alder = Provider.objects.get(name="Alder Counselling")
+    assert alder.statement == "Rewritten by the import."
+    imported = Version.objects.get_for_object(alder)[0]
+    assert imported.revision.comment == "Imported from a CSV file. Changed: statement."
+    assert imported.revision.user.username == "staff"
+    # The version holds exactly what reversion itself saves for an edit in the admin.
+    with reversion.create_revision():
+        reversion.add_to_revision(alder)
+    by_reversion = Version.objects.get_for_object(alder)[0].revision
+    assert _contents(imported.revision) == _contents(by_reversion)
+    assert {v.content_type.model for v in imported.revision.version_set.all()} == {
+        "provider",
+        "service",
+    }
+    Provider.objects.filter(pk=alder.pk).update(statement="Changed since.")
+    imported.revision.revert(delete=True)
+    alder.refresh_from_db()
+    assert alder.statement == "Rewritten by the import."
+    assert Service.objects.filter(provider=alder).count() == 1
+
+
+def _contents(revision) -> set:
+    return {
+        (v.content_type_id, v.object_id, v.format, v.serialized_data, v.object_repr)
+        for v in revision.version_set.all()
+    }
 
 
 def test_row_errors_are_listed_and_nothing_is_written(staff_client, listed):
@@ -141,6 +195,7 @@ def test_row_errors_are_listed_and_nothing_is_written(staff_client, listed):
     )
     response = upload(staff_client, text)
     html = response.content.decode()
+    assert response.status_code == 400
     assert "Nothing was imported. Correct" in html
     for expected in [
         "Row 3, languages: Not in the list: klingon.",
@@ -158,25 +213,36 @@ def test_row_errors_are_listed_and_nothing_is_written(staff_client, listed):
 
 
 def test_several_new_listings_in_one_file(listed):
-    check = providers_csv_check(
+    check = file_check(
         "name,email\nOak One,a@example.org\nOak Two,b@example.org\nOak One,c@example.org\n"
     )
     assert check.ok, check.problems
-    assert [p.provider.slug for p in check.plans] == ["oak-one", "oak-two", "oak-one-2"]
+    assert [p.item.slug for p in check.plans] == ["oak-one", "oak-two", "oak-one-2"]
 
 
 def test_a_published_listing_keeps_a_way_to_be_contacted(listed):
     alder = Provider.objects.get(name="Alder Counselling")
-    check = providers_csv_check(f"id,name,phone,email,website\n{alder.uuid},Alder,,,\n")
-    assert [(p.row, p.column) for p in check.problems] == [(2, "phone")]
+    check = file_check(f"id,name,phone,email,website\n{alder.uuid},Alder,,,\n")
+    assert [(p.line, p.column) for p in check.problems] == [(2, "phone")]
 
 
-def test_the_confirm_step_checks_the_file_again(staff_client, listed):
+def test_the_worker_checks_the_file_again(staff_client, listed):
     packed = base64.b64encode(b"name,kind\nSneaky,robot\n").decode()
-    response = staff_client.post(IMPORT, {"confirm": "1", "content": packed})
-    assert response.status_code == 200
-    assert "Row 2, kind: Write individual or organisation." in response.content.decode()
+    response = staff_client.post(IMPORT, {"confirm": "1", "content": packed}, follow=True)
+    html = response.content.decode()
+    assert (
+        "Nothing was imported: when the worker checked the file again, 1 row has problems" in html
+    )
+    assert "Row 2, kind: Write individual or organisation." in html
+    assert CsvImport.objects.get().state == "refused"
     assert not Provider.objects.filter(name="Sneaky").exists()
+
+
+def test_a_confirmation_without_its_file_is_refused(staff_client):
+    response = staff_client.post(IMPORT, {"confirm": "1", "content": "not base64!"})
+    assert response.status_code == 400
+    assert "The file did not come back with the confirmation" in response.content.decode()
+    assert not CsvImport.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -202,8 +268,11 @@ def test_import_needs_add_and_change_permission(client, django_user_model, liste
     viewer = django_user_model.objects.create_user(
         "viewer", password="a-long-test-password", is_staff=True
     )
+    record = CsvImport.objects.create(sheet="listings", text="name\nA\n")
     client.force_login(viewer)
     assert client.get(IMPORT).status_code == 403
+    progress = reverse("admin:services_provider_import_progress", args=[record.pk])
+    assert client.get(progress).status_code == 403
 
 
 def test_the_import_page_lists_the_columns(staff_client):
@@ -211,3 +280,4 @@ def test_the_import_page_lists_the_columns(staff_client):
     assert "<h1>Import listings from a CSV file</h1>" in html
     for name, _help in COLUMNS:
         assert f"<dt>{name}</dt>" in html
+    assert "Columns of the services file" in html and "<dt>fee_max</dt>" in html
