@@ -306,6 +306,9 @@ LOGGING = {
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    # Load balancers check /healthz over plain HTTP and count a redirect as a failure.
+    # It says only "ok"; the pattern is searched in the path, so it holds under any prefix.
+    SECURE_REDIRECT_EXEMPT = [r"(^|/)healthz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
