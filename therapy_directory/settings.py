@@ -295,9 +295,16 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    # The request log would record search terms beside client addresses.
+    # Search words stay out of every log line (services/log_filters.py says why); the
+    # filters sit on the loggers that make the records, before any handler sees them.
+    "filters": {
+        "without_query_string": {"()": "services.log_filters.WithoutQueryString"},
+    },
     "loggers": {
-        "django.server": {"level": "WARNING"},
+        # The request log would record search terms beside client addresses; its 4xx and
+        # 5xx lines still come, without the query string.
+        "django.server": {"level": "WARNING", "filters": ["without_query_string"]},
+        "django.request": {"filters": ["without_query_string"]},
         # django-axes logs every sign-in at INFO; failures are in its table already.
         "axes": {"level": "WARNING"},
     },
