@@ -1,4 +1,4 @@
-"""Logging filters: no search words in any log line."""
+"""Logging filters: no search words in any log line, and no warning for a mistyped search."""
 
 import logging
 import re
@@ -27,3 +27,19 @@ class WithoutQueryString(logging.Filter):
         if cleaned != message:
             record.msg, record.args = cleaned, ()
         return True
+
+
+class ExpectedBadSearch(logging.Filter):
+    """Drops django.request's "Bad Request: /find/" when the results page itself answered
+    400: a radius of "abc" or page -1 is a person's typo, shown to them as a form error,
+    not a fault of the server (a load run logged 924 of them in a minute). Every other
+    4xx and 5xx is still logged, and so is a 400 raised as an exception there."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        match = getattr(getattr(record, "request", None), "resolver_match", None)
+        return not (
+            getattr(record, "status_code", None) == 400
+            and record.exc_info is None
+            and match is not None
+            and match.view_name == "services:find"
+        )

@@ -1,4 +1,4 @@
-"""Logs keep no search words."""
+"""Logs keep no search words, and a mistyped search is not a warning."""
 
 import logging
 import runpy
@@ -78,3 +78,28 @@ def test_messages_without_a_query_string_are_left_as_they_are():
     )
     assert WithoutQueryString().filter(record)
     assert record.getMessage() == "Is Redis down? 50%"
+
+
+# --------------------------------------------------------------------------- bad searches
+
+
+@pytest.mark.django_db
+def test_a_mistyped_search_answers_400_without_a_warning(client, taxonomies, caplog):
+    with caplog.at_level(logging.WARNING):
+        response = client.get("/find/?radius=abc&page=-1")
+    assert response.status_code == 400
+    assert "Pages start at 1, so here is the first page." in response.content.decode()
+    assert [r for r in caplog.records if r.name == "django.request"] == []
+
+
+@pytest.mark.django_db
+def test_other_bad_requests_are_still_logged(client, taxonomies, caplog):
+    with caplog.at_level(logging.WARNING):
+        compare = client.get("/compare/?p=only-one")
+        missing = client.get("/find/nothing-here/")
+    assert (compare.status_code, missing.status_code) == (400, 404)
+    logged = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "django.request"]
+    assert logged == [
+        ("WARNING", "Bad Request: /compare/"),
+        ("WARNING", "Not Found: /find/nothing-here/"),
+    ]

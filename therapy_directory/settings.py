@@ -299,12 +299,13 @@ LOGGING = {
     # filters sit on the loggers that make the records, before any handler sees them.
     "filters": {
         "without_query_string": {"()": "services.log_filters.WithoutQueryString"},
+        "expected_bad_search": {"()": "services.log_filters.ExpectedBadSearch"},
     },
     "loggers": {
         # The request log would record search terms beside client addresses; its 4xx and
         # 5xx lines still come, without the query string.
         "django.server": {"level": "WARNING", "filters": ["without_query_string"]},
-        "django.request": {"filters": ["without_query_string"]},
+        "django.request": {"filters": ["expected_bad_search", "without_query_string"]},
         # django-axes logs every sign-in at INFO; failures are in its table already.
         "axes": {"level": "WARNING"},
     },
