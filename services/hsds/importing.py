@@ -28,6 +28,7 @@ from services.models import (
     Location,
     Provider,
     Qualification,
+    SearchWord,
     Service,
     ServiceAtLocation,
     SupportType,
@@ -374,6 +375,23 @@ SERVICE_WRITE_FIELDS = [
     "sliding_scale", "is_free", "accepts_insurance", "insurers", "group_weekday", "group_start_time",
     "group_end_time", "group_frequency", "group_starts_on", "group_facilitator",
 ]  # fmt: skip
+
+
+# Every table _write() and the search index update write, for planner_statistics_update().
+WRITTEN = [
+    Provider,
+    Provider.languages.through,
+    Provider.communities.through,
+    Qualification,
+    Location,
+    Service,
+    Service.approaches.through,
+    Service.concerns.through,
+    Service.age_groups.through,
+    Service.locations.through,
+    ServiceAtLocation,
+    SearchWord,
+]
 
 
 def _write(plans: list[ProviderPlan], existing: dict, report: Report) -> list[int]:

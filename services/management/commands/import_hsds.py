@@ -5,7 +5,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from services.hsds.importing import Refused, hsds_import
+from services.hsds.importing import WRITTEN, Refused, hsds_import
+from services.planner_statistics import planner_statistics_update
 
 SHOWN = 50  # problems listed in full; the rest are counted
 
@@ -57,6 +58,8 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Nothing was imported: {len(errors):,} problem{'s' if len(errors) != 1 else ''} in the files."
             ) from None
+        # Once the import is committed, so the statistics are of what is there now.
+        planner_statistics_update(models=WRITTEN)
         for problem in report.warnings[:SHOWN]:
             self.stderr.write(self.style.WARNING(f"  {problem}"))
         if len(report.warnings) > SHOWN:

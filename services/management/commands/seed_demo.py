@@ -37,10 +37,12 @@ from services.models import (
     Recommendation,
     Report,
     SearchSynonym,
+    SearchWord,
     Service,
     ServiceAtLocation,
     SupportType,
 )
+from services.planner_statistics import planner_statistics_update
 
 INSIDE_POSTCODE_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
 RECOMMENDATION_COLUMNS = [
@@ -65,6 +67,24 @@ QUALIFICATION_COLUMNS = [
     "region",
     "year",
     "verified_on",
+]
+
+# Every table insert_batch() writes, analysed at the end (services/planner_statistics.py).
+SEEDED = [
+    Provider,
+    Provider.languages.through,
+    Provider.communities.through,
+    Qualification,
+    Location,
+    Service,
+    Service.approaches.through,
+    Service.concerns.through,
+    Service.age_groups.through,
+    Service.locations.through,
+    ServiceAtLocation,
+    Recommendation,
+    Report,
+    SearchWord,
 ]
 
 
@@ -174,6 +194,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {made:,}/{providers:,} providers ({time.monotonic() - started:.1f} s)"
             )
+        if made:
+            planner_statistics_update(models=SEEDED)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Added {providers:,} demo providers in {time.monotonic() - started:.1f} s."
