@@ -37,6 +37,17 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "warning")
 
 
+def on_starting(server):
+    # gunicorn's error log names the request it could not parse or answer ("Invalid HTTP
+    # request line: 'GET /find/?q=... HTTP/1.1'"): the same filter as Django's loggers
+    # keeps the search out. Workers are forked after this, and a reload keeps it.
+    import logging
+
+    from services.log_filters import WithoutQueryString
+
+    logging.getLogger("gunicorn.error").addFilter(WithoutQueryString())
+
+
 def when_ready(server):
     from services import facet_index
 

@@ -326,3 +326,28 @@ def test_not_json_is_refused(tmp_path):
     with pytest.raises(Refused) as refused:
         hsds_import([path])
     assert str(refused.value.report.errors[0]).startswith("nonsense.json: is not JSON")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000 + "]" * 100_000,  # too deep for Python's JSON reader
+        '{"a":' * 100_000 + "1" + "}" * 100_000,
+        # Readable, but too deep for the schema check and the reading of a listing.
+        f'{{"id": "{uuid.uuid4()}", "name": "Deep", "services": [{"[" * 300}{"]" * 300}]}}',
+    ],
+    ids=["lists", "objects", "inside-an-organization"],
+)
+def test_a_file_nested_too_deeply_is_refused_in_words(tmp_path, make_listing, text):
+    good = _listing_file(tmp_path, make_listing, "good.json")
+    deep = tmp_path / "deep.json"
+    deep.write_text(text)
+    err = StringIO()
+    with pytest.raises(CommandError, match="^Nothing was imported: 1 problem in the files.$"):
+        call_command("import_hsds", str(good), str(deep), stdout=StringIO(), stderr=err)
+    assert (
+        "  deep.json: nests lists and objects more than 64 levels deep; HSDS files nest about a dozen"
+        in err.getvalue()
+    )
+    assert "Recursion" not in err.getvalue()
+    assert not Provider.objects.exists()  # nor the good file's listings

@@ -58,7 +58,9 @@ storages = {**settings.STORAGES, "staticfiles": {
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 with override_settings(STORAGES=storages):
     client = Client(HTTP_HOST="directory.example.org")
-    plain = client.get("/healthz")
+    plain = client.get("/find/?q=grief")
+    # Load balancers check health over plain HTTP.
+    plain_health = client.get("/healthz")
     # Behind the TLS proxy, which says so in X-Forwarded-Proto.
     secure = Client(HTTP_HOST="directory.example.org", HTTP_X_FORWARDED_PROTO="https")
     health = secure.get("/healthz")
@@ -67,6 +69,8 @@ cookie = login.cookies["csrftoken"]
 print(json.dumps({
     "plain_status": plain.status_code,
     "plain_location": plain.get("Location"),
+    "plain_health_status": plain_health.status_code,
+    "plain_health_body": plain_health.content.decode(),
     "health": dict(health.headers),
     "login": dict(login.headers),
     "csrf_cookie": {k: cookie[k] for k in ("secure", "httponly", "samesite")},
@@ -96,7 +100,12 @@ def directives(header: str) -> dict[str, list[str]]:
 
 def test_production_redirects_plain_http(production_responses):
     assert production_responses["plain_status"] == 301
-    assert production_responses["plain_location"] == "https://directory.example.org/healthz"
+    assert production_responses["plain_location"] == "https://directory.example.org/find/?q=grief"
+
+
+def test_production_answers_the_health_check_over_plain_http(production_responses):
+    assert production_responses["plain_health_status"] == 200
+    assert production_responses["plain_health_body"] == "ok"
 
 
 @pytest.mark.parametrize("page", ["health", "login"])

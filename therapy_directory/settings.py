@@ -313,9 +313,17 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    # The request log would record search terms beside client addresses.
+    # Search words stay out of every log line (services/log_filters.py says why); the
+    # filters sit on the loggers that make the records, before any handler sees them.
+    "filters": {
+        "without_query_string": {"()": "services.log_filters.WithoutQueryString"},
+        "expected_bad_search": {"()": "services.log_filters.ExpectedBadSearch"},
+    },
     "loggers": {
-        "django.server": {"level": "WARNING"},
+        # The request log would record search terms beside client addresses; its 4xx and
+        # 5xx lines still come, without the query string.
+        "django.server": {"level": "WARNING", "filters": ["without_query_string"]},
+        "django.request": {"filters": ["expected_bad_search", "without_query_string"]},
         # django-axes logs every sign-in at INFO; failures are in its table already.
         "axes": {"level": "WARNING"},
     },
@@ -324,6 +332,9 @@ LOGGING = {
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    # Load balancers check /healthz over plain HTTP and count a redirect as a failure.
+    # It says only "ok"; the pattern is searched in the path, so it holds under any prefix.
+    SECURE_REDIRECT_EXEMPT = [r"(^|/)healthz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))

@@ -23,3 +23,7 @@ urlpatterns = [
     path("robots.txt", robots_txt, name="robots-txt"),
     path("", include("services.urls")),
 ]
+
+# The page for a server error, without the database (404, 400 and 403 are Django's own
+# handlers with the site's templates: templates/404.html and the others).
+handler500 = "services.error_pages.server_error"

@@ -28,6 +28,7 @@ PAGES = {
     "empty shortlist": "/shortlist/",
     "comparison": "/compare/",  # the story and another, from Leeds, for grief
     "comparison of too few": "/compare/?p=nobody",
+    "page not found": "/no-such-page/",
 }
 RELATIVE = {name for name, url in PAGES.items() if url and not url.startswith("/")}
 
