@@ -364,8 +364,12 @@ def make_listing(taxonomies, make_provider, make_location, make_service, make_qu
 
 # --------------------------------------------------------------------------- users
 
-# The editor role as migration 0015 makes it.
+# The editor role as migration 0015 makes it, with what later migrations add.
 EDITOR_GROUP = importlib.import_module("services.migrations.0015_editor_group")
+EDITOR_PERMISSIONS = [
+    *EDITOR_GROUP.EDITOR_PERMISSIONS,
+    *importlib.import_module("services.migrations.0016_outbox").EDITOR_PERMISSIONS_ADDED,
+]
 
 
 @pytest.fixture
@@ -390,7 +394,7 @@ def editor(django_user_model):
         # permissions themselves come back after each flush, the group does not.
         group.permissions.set(
             Permission.objects.filter(
-                content_type__app_label="services", codename__in=EDITOR_GROUP.EDITOR_PERMISSIONS
+                content_type__app_label="services", codename__in=EDITOR_PERMISSIONS
             )
         )
     user.groups.add(group)

@@ -341,9 +341,7 @@ def test_a_refused_csrf_token_gets_a_page_in_words(make_published_provider):
 
 @pytest.mark.django_db
 def test_the_migration_gives_the_editor_group_exactly_its_permissions():
-    from tests.conftest import EDITOR_GROUP
+    from tests.conftest import EDITOR_PERMISSIONS
 
     group = Group.objects.get(name="editor")
-    assert set(group.permissions.values_list("codename", flat=True)) == set(
-        EDITOR_GROUP.EDITOR_PERMISSIONS
-    )
+    assert set(group.permissions.values_list("codename", flat=True)) == set(EDITOR_PERMISSIONS)

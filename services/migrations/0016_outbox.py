@@ -5,6 +5,8 @@ import django.db.models.deletion
 from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
 
+# Editors read enquiries and retry their sending (0015); now that is the outbox's.
+EDITOR_PERMISSIONS_ADDED = ["view_outgoingemail", "change_outgoingemail"]
 # Enquiry.delivery -> OutgoingEmail.state
 STATES = {"pending": "waiting", "sent": "sent", "failed": "failed", "gave_up": "gave_up"}
 
@@ -66,7 +68,6 @@ def outbox_into_enquiries(apps, schema_editor):
 
 
 def editors_see_the_outbox(apps, schema_editor):
-    # Editors read enquiries and retry their sending; now that is the outbox's.
     for app_config in apps.get_app_configs():
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
@@ -75,7 +76,7 @@ def editors_see_the_outbox(apps, schema_editor):
     Permission = apps.get_model("auth", "Permission")
     permissions = Permission.objects.filter(
         content_type__app_label="services",
-        codename__in=["view_outgoingemail", "change_outgoingemail"],
+        codename__in=EDITOR_PERMISSIONS_ADDED,
     )
     for group in Group.objects.filter(name="editor"):
         group.permissions.add(*permissions)
