@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Prefetch
 
+from services.bulk_writes import rows_update
 from services.models import ListingsVersion, Provider, SearchWord, Service
 
 # The document holds one line per weight, most important first; PostgreSQL
@@ -182,27 +183,37 @@ def search_index_update(provider_ids: Iterable[int], *, batch_size: int = 1000) 
     """Rebuild the document, card and vector of these providers from what is saved."""
     ids = list(provider_ids)
     for start in range(0, len(ids), batch_size):
-        chunk = ids[start : start + batch_size]
-        providers = list(search_queryset().filter(pk__in=chunk))
-        for provider in providers:
-            facts = facts_from_provider(provider)
-            provider.search_document = search_document(facts)
-            provider.card = result_card(facts)
-        Provider.objects.bulk_update(providers, ["search_document", "card"])
-        search_vectors_update([p.pk for p in providers])
-        vocabulary_add(p.search_document for p in providers)
+        search_index_write(list(search_queryset().filter(pk__in=ids[start : start + batch_size])))
     ListingsVersion.bump()
 
 
-def search_vectors_update(provider_ids: list[int]) -> None:
-    """PostgreSQL: recompute the weighted vectors from the stored documents, in one statement."""
+def search_index_write(providers: list[Provider]) -> None:
+    """Rebuild the document, card and vector of these providers, loaded with search_queryset();
+    the objects are left holding what was written."""
+    for provider in providers:
+        facts = facts_from_provider(provider)
+        provider.search_document = search_document(facts)
+        provider.card = result_card(facts)
+    rows_update(providers, ["search_document", "card"])
+    vectors = search_vectors_update([p.pk for p in providers])
+    for provider in providers:
+        if provider.pk in vectors:
+            provider.search_vector = vectors[provider.pk]
+    vocabulary_add(p.search_document for p in providers)
+
+
+def search_vectors_update(provider_ids: list[int]) -> dict:
+    """PostgreSQL: recompute the weighted vectors from the stored documents, in one statement;
+    returns them by provider id."""
     if connection.vendor != "postgresql" or not provider_ids:
-        return
+        return {}
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE services_provider SET search_vector = {SEARCH_VECTOR_SQL} WHERE id = ANY(%s)",
+            f"UPDATE services_provider SET search_vector = {SEARCH_VECTOR_SQL} WHERE id = ANY(%s)"
+            " RETURNING id, search_vector",
             [provider_ids],
         )
+        return dict(cursor.fetchall())
 
 
 def vocabulary_add(documents: Iterable[str]) -> None:

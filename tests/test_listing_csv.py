@@ -321,7 +321,7 @@ def test_a_failure_while_saving_undoes_everything_and_says_so(staff_client, monk
     def broken(*args, **kwargs):
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr("services.listing_csv.writing.search_index_update", broken)
+    monkeypatch.setattr("services.listing_csv.writing.search_index_write", broken)
     preview = upload(staff_client, "name,email\nLost Practice,l@example.org\n")
     html = confirm(staff_client, preview).content.decode()
     assert "Nothing was imported: something went wrong while saving" in html

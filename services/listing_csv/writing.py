@@ -12,10 +12,11 @@ from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.db import transaction
 from django.utils import timezone
 
+from services.bulk_writes import rows_update
 from services.history import revisions_add
-from services.indexing import search_index_update
+from services.indexing import search_index_write, search_queryset
 from services.listing_csv.checking import CsvCheck, RowPlan
-from services.models import Location, Provider, Qualification, Service
+from services.models import ListingsVersion, Location, Provider, Qualification, Service
 from services.planner_statistics import planner_statistics_update
 
 BATCH = 500
@@ -34,9 +35,7 @@ def check_write(check: CsvCheck, *, by) -> Written:
     with transaction.atomic():
         write = _services_write if check.sheet == "services" else _listings_write
         comments = write(plans)
-        # Before the history, so each version holds the listing's new card and document.
-        search_index_update(list(comments))
-        _history_add(comments, by=by)
+        _index_and_history(comments, by=by)
     planner_statistics_update(
         models=[Provider, Service, Provider.languages.through, Provider.communities.through]
     )
@@ -63,9 +62,7 @@ def _listings_write(plans: list[RowPlan]) -> dict[int, tuple[int, str]]:
     for plan in changed:
         plan.item.updated_at = now
     if fields:
-        Provider.objects.bulk_update(
-            [plan.item for plan in changed], [*fields, "updated_at"], batch_size=BATCH
-        )
+        rows_update([plan.item for plan in changed], [*fields, "updated_at"])
     for column in ("languages", "communities"):
         setting = [plan for plan in plans if column in plan.related]
         through = getattr(Provider, column).through
@@ -89,8 +86,7 @@ def _listings_write(plans: list[RowPlan]) -> dict[int, tuple[int, str]]:
 
 def _services_write(plans: list[RowPlan]) -> dict[int, tuple[int, str]]:
     fields = sorted({c.column for plan in plans for c in plan.changes})
-    if fields:
-        Service.objects.bulk_update([plan.item for plan in plans], fields, batch_size=BATCH)
+    rows_update([plan.item for plan in plans], fields)
     by_listing = defaultdict(list)
     for plan in plans:
         by_listing[plan.item.provider_id].append(f"{plan.item}: {plan.changed_columns}")
@@ -101,17 +97,22 @@ def _services_write(plans: list[RowPlan]) -> dict[int, tuple[int, str]]:
     }
 
 
-def _history_add(comments: dict[int, tuple[int, str]], *, by) -> None:
-    """A version of each listing as it now is (with what reversion follows from it), and an
-    admin log line, each saying what the import changed."""
+def _index_and_history(comments: dict[int, tuple[int, str]], *, by) -> None:
+    """The listings' search documents and cards rebuilt, then a version of each as it now is
+    (with what reversion follows from it) and an admin log line, each saying what the import
+    changed. Each batch of listings is read once, for both."""
     ids = list(comments)
     for start in range(0, len(ids), BATCH):
-        providers = Provider.objects.filter(pk__in=ids[start : start + BATCH]).prefetch_related(
-            *_followed()
+        providers = list(
+            search_queryset()
+            .filter(pk__in=ids[start : start + BATCH])
+            .prefetch_related(*_followed())
         )
+        search_index_write(providers)
         revisions_add(
             listings=[(provider, comments[provider.pk][1]) for provider in providers], by=by
         )
+    ListingsVersion.bump()
     logged = defaultdict(list)
     for provider in Provider.objects.filter(pk__in=ids).only("pk", "name"):
         logged[comments[provider.pk]].append(provider)
@@ -126,16 +127,15 @@ def _history_add(comments: dict[int, tuple[int, str]], *, by) -> None:
 
 
 def _followed() -> list[str]:
-    """What a listing's version holds besides the listing, so it is read in a few queries:
-    the relations reversion follows from a listing, and the many-to-many fields of each."""
-    lookups = ["languages", "communities"]
-    for relation, model in (
-        ("qualifications", Qualification),
-        ("locations", Location),
-        ("services", Service),
-    ):
-        lookups.append(relation)
-        if model is Service:
-            lookups.append("services__support_type")  # in its name, each version's label
-        lookups += [f"{relation}__{m2m.name}" for m2m in model._meta.many_to_many]
-    return lookups
+    """What a listing's version holds besides what search_queryset() reads: the many-to-many
+    fields of what reversion follows from a listing."""
+    return [
+        f"{relation}__{m2m.name}"
+        for relation, model in (
+            ("qualifications", Qualification),
+            ("locations", Location),
+            ("services", Service),
+        )
+        for m2m in model._meta.many_to_many
+        if m2m.name not in ("concerns", "approaches")  # read by search_queryset()
+    ]
