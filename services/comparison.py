@@ -190,7 +190,7 @@ def _where(profile: Profile) -> list[Item]:
             access += f" (confirmed by {who})"
         if location.wheelchair_access == Location.WheelchairAccess.UNKNOWN:
             access = "not known"
-        items.append(Item(location.public_address, note=f"Wheelchair access: {access}"))
+        items.append(Item(location.public.address, note=f"Wheelchair access: {access}"))
     return items
 
 

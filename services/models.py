@@ -1,6 +1,7 @@
 """The listing data model: taxonomies, providers and what they offer, where and by whom."""
 
 import datetime
+from dataclasses import dataclass
 from uuid import uuid4
 
 import reversion
@@ -398,6 +399,30 @@ class Qualification(models.Model):
             raise ValidationError({"verified_on": "This date is in the future."})
 
 
+@dataclass(frozen=True)
+class PublicPlace:
+    """What anyone may see of a Location (Location.public): on every public page, in the
+    profile's structured data, in the HSDS API and its exports. Staff (the admin and its
+    CSV export) see the Location itself."""
+
+    name: str
+    address_line1: str
+    address_line2: str
+    town: str
+    region: str
+    postcode: str  # the whole postcode, or only its district ("LS6")
+    country: str
+    # A point to put on a map: given only with the full address, since a map shows a point
+    # as the door, however it was rounded.
+    latitude: float | None
+    longitude: float | None
+
+    @property
+    def address(self) -> str:
+        parts = [self.address_line1, self.address_line2, self.town, self.postcode]
+        return ", ".join(part for part in parts if part)
+
+
 @reversion.register()
 class Location(models.Model):
     """A place a provider sees people [HSDS location + address]."""
@@ -481,12 +506,34 @@ class Location(models.Model):
         return self.postcode.split()[0] if self.postcode else ""
 
     @property
-    def public_address(self) -> str:
+    def public(self) -> PublicPlace:
+        """What the public may see of this place. A provider who shows only the town (often
+        someone who sees clients at home) shows nothing finer than the town and the postcode
+        district: not the place's name ("Suite 2, The Old Library" says where the door is),
+        its street, flat, full postcode or map position."""
         if self.address_shown == self.AddressShown.FULL:
-            parts = [self.address_line1, self.address_line2, self.town, self.postcode]
-        else:
-            parts = [self.town, self.postcode_district]
-        return ", ".join(part for part in parts if part)
+            return PublicPlace(
+                name=self.name,
+                address_line1=self.address_line1,
+                address_line2=self.address_line2,
+                town=self.town,
+                region=self.region,
+                postcode=self.postcode,
+                country=self.country,
+                latitude=self.latitude,
+                longitude=self.longitude,
+            )
+        return PublicPlace(
+            name="",
+            address_line1="",
+            address_line2="",
+            town=self.town,
+            region=self.region,
+            postcode=self.postcode_district,
+            country=self.country,
+            latitude=None,
+            longitude=None,
+        )
 
     def clean(self):
         if (self.latitude is None) != (self.longitude is None):
