@@ -1,6 +1,7 @@
 """The listing data model: taxonomies, providers and what they offer, where and by whom."""
 
 import datetime
+import math
 from dataclasses import dataclass
 from uuid import uuid4
 
@@ -10,8 +11,8 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Floor, Lower
 from django.db.models.signals import m2m_changed
 from django.urls import reverse
 from django.utils import timezone
@@ -423,6 +424,26 @@ class PublicPlace:
         return ", ".join(part for part in parts if part)
 
 
+# Distances to a place shown by town only are measured from the middle of the square of a
+# hundredth of a degree it lies in (in Britain about 1.1 km north to south and 0.7 km east
+# to west), never from the place itself: a distance to 0.1 km from points a person chooses
+# (the results page takes any lat and lng) would give the place away in a few searches.
+# Python and SQL do the same arithmetic on the same doubles, so the listing index, the SQL
+# reference and the API agree to the last digit.
+COARSE_STEPS_PER_DEGREE = 100.0
+
+
+def coarse_coordinate(degrees: float) -> float:
+    """The middle of the hundredth of a degree `degrees` falls in."""
+    step = COARSE_STEPS_PER_DEGREE
+    return math.floor(degrees * step) / step + 0.5 / step
+
+
+def _coarse_coordinate_sql(field: str):
+    step = COARSE_STEPS_PER_DEGREE
+    return Floor(F(field) * Value(step)) / Value(step) + Value(0.5 / step)
+
+
 @reversion.register()
 class Location(models.Model):
     """A place a provider sees people [HSDS location + address]."""
@@ -534,6 +555,30 @@ class Location(models.Model):
             latitude=None,
             longitude=None,
         )
+
+    @property
+    def distance_point(self) -> tuple[float, float] | None:
+        """(latitude, longitude) that distances to this place are measured from: the place
+        itself with its full address shown, else roughly (COARSE_STEPS_PER_DEGREE)."""
+        if self.latitude is None or self.longitude is None:
+            return None
+        if self.address_shown == self.AddressShown.FULL:
+            return self.latitude, self.longitude
+        return coarse_coordinate(self.latitude), coarse_coordinate(self.longitude)
+
+    @classmethod
+    def distance_point_sql(cls, prefix: str = "") -> dict:
+        """distance_point in a query, as the annotations measured_latitude and
+        measured_longitude, of Locations or (with prefix "location__") of rows that have one."""
+        town_only = Q(**{f"{prefix}address_shown": cls.AddressShown.TOWN})
+        return {
+            f"measured_{axis}": Case(
+                When(town_only, then=_coarse_coordinate_sql(f"{prefix}{axis}")),
+                default=F(f"{prefix}{axis}"),
+                output_field=models.FloatField(),
+            )
+            for axis in ("latitude", "longitude")
+        }
 
     def clean(self):
         if (self.latitude is None) != (self.longitude is None):

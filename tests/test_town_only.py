@@ -6,11 +6,15 @@ import json
 import re
 import zipfile
 from io import StringIO
+from urllib.parse import urlencode
 
 import pytest
 from django.core.management import call_command
+from django.http import QueryDict
 
-from services.models import Location
+from services import facet_index, geo, matching
+from services.filters import ProviderFilter
+from services.models import Location, Provider
 from tests.conftest import LEEDS
 
 pytestmark = pytest.mark.django_db
@@ -214,3 +218,110 @@ def test_importing_the_export_back_keeps_what_it_hides(tmp_path, hidden):
     location = hidden.locations.get()
     kept = {field: getattr(location, field) for field in HIDDEN_PLACE}
     assert kept == HIDDEN_PLACE
+
+
+# --------------------------------------------------------------------------- distances
+
+# The middle of the hundredth of a degree the hidden place is in, which distances to it are
+# measured from: (53.815, -1.575), 0.5 km from the place itself.
+MEASURED_FROM = (53.815, -1.575)
+
+
+def card_distance(html: str, name: str) -> str:
+    card = html.split(f">{name}</a></h3>", 1)[1].split("</article>", 1)[0]
+    return re.search(r"([\d.]+ km away)", card)[1]
+
+
+def test_the_model_measures_distances_to_a_town_only_place_from_its_square():
+    hidden = Location(**HIDDEN_PLACE)
+    assert hidden.distance_point == pytest.approx(MEASURED_FROM, abs=1e-12)
+    full = Location(**{**HIDDEN_PLACE, "address_shown": Location.AddressShown.FULL})
+    assert full.distance_point == (53.819371, -1.576214)
+    assert Location(address_shown=Location.AddressShown.TOWN).distance_point is None
+
+
+def test_a_distance_from_the_place_itself_does_not_say_it_is_there(client, hidden, open_door):
+    """Searched from the place's own coordinates, it is 0.5 km away: a distance to 0.1 km
+    from points anyone may choose must not lead to the door."""
+    here = f"lat={HIDDEN_PLACE['latitude']}&lng={HIDDEN_PLACE['longitude']}"
+    html = client.get(f"/find/?{here}").content.decode()
+    assert card_distance(html, "Quiet Rooms") == "0.5 km away"
+    from_the_square = f"lat={MEASURED_FROM[0]}&lng={MEASURED_FROM[1]}"
+    html = client.get(f"/find/?{from_the_square}").content.decode()
+    assert card_distance(html, "Quiet Rooms") == "0.0 km away"
+    compare = client.get(f"/compare/?p={hidden.slug}&p={open_door.slug}&{here}")
+    assert "0.5 km" in compare.content.decode()
+    assert "0.0 km" not in compare.content.decode()
+
+
+def test_the_listing_index_and_the_sql_reference_measure_alike(hidden, open_door):
+    here = HIDDEN_PLACE["latitude"], HIDDEN_PLACE["longitude"]
+    params = {"lat": here[0], "lng": here[1], "radius": "25", "sort": "distance"}
+    criteria = ProviderFilter(QueryDict(urlencode(params)), queryset=Provider.objects.published())
+    in_sql = [(p.name, p.distance_km) for p in criteria.qs]
+    index = facet_index.current_index()
+    listed = matching.results(index, criteria.criteria, Provider.objects.published())[0:2]
+    assert [(p.name, p.distance_km) for p in listed] == [
+        (name, pytest.approx(km, abs=1e-9)) for name, km in in_sql
+    ]
+    to_the_square = geo.distances_km(*here, [MEASURED_FROM[0]], [MEASURED_FROM[1]])[0]
+    assert in_sql[0] == ("Quiet Rooms", pytest.approx(to_the_square, abs=1e-9))
+
+
+def test_the_postcode_of_a_town_only_place_does_not_find_it(client, hidden, corner_house):
+    """Its full postcode is not a place a search can be near: it would be 0.0 km away. A
+    search near it is near the district's places (measured as above) instead."""
+    by_postcode = client.get("/find/?near=LS6+9QZ").content.decode()
+    by_district = client.get("/find/?near=LS6").content.decode()
+    for name in ("Quiet Rooms", "Corner House"):
+        assert card_distance(by_postcode, name) == card_distance(by_district, name)
+    assert card_distance(by_postcode, "Quiet Rooms") == "0.8 km away"
+    # A full address's postcode is a place, as before.
+    assert card_distance(client.get("/find/?near=LS6+1AA").content.decode(), "Corner House") == (
+        "0.0 km away"
+    )
+
+
+def test_a_town_known_only_by_a_town_only_place_is_at_its_square(client, make_listing, open_door):
+    """A town the gazetteer lacks is where its listings are: for one shown by town only, its
+    square, or the distances of other listings from the town would lead to the door."""
+    make_listing(
+        "Hamlet Rooms",
+        places=[{**HIDDEN_PLACE, "town": "Thistlewick", "postcode": "TW9 9QZ"}],
+    )
+    html = client.get("/find/?near=Thistlewick&radius=25").content.decode()
+    assert card_distance(html, "Hamlet Rooms") == "0.0 km away"
+    from_the_square = f"lat={MEASURED_FROM[0]}&lng={MEASURED_FROM[1]}&radius=25"
+    square = client.get(f"/find/?{from_the_square}").content.decode()
+    assert card_distance(html, "Open Door") == card_distance(square, "Open Door") == "2.3 km away"
+
+
+@pytest.fixture
+def corner_house(make_listing):
+    """A full address in the hidden place's district, 1.2 km from it (1.7 km from its square)."""
+    return make_listing(
+        "Corner House",
+        places=[
+            {
+                "address_line1": "1 Corner Street",
+                "town": "Leeds",
+                "postcode": "LS6 1AA",
+                "latitude": 53.83,
+                "longitude": -1.58,
+                "address_shown": Location.AddressShown.FULL,
+            }
+        ],
+    )
+
+
+def test_the_api_measures_proximity_as_the_results_page_does(client, hidden, corner_house):
+    html = client.get("/find/?near=LS6+1AA").content.decode()
+    assert card_distance(html, "Quiet Rooms") == "1.7 km away"
+
+    def found(metres: int) -> set[str]:
+        params = {"postcode": "LS6 1AA", "proximity": metres, "full": "true"}
+        contents = client.get("/api/hsds/service_at_locations", params).json()["contents"]
+        return {sal["service"]["organization"]["name"] for sal in contents}
+
+    assert found(1650) == {"Corner House"}
+    assert found(1750) == {"Corner House", "Quiet Rooms"}
