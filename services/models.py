@@ -1090,6 +1090,24 @@ class Report(models.Model):
             raise ValidationError({"details": "Tell us what is wrong with the listing."})
 
 
+class FormsSent(models.Model):
+    """How many forms of one kind one client address sent in its current window: the rate
+    limit's count when the shared cache is the database (services/throttle.py). Rows are
+    written only by one SQL statement there, which counts and answers at once."""
+
+    # "enquiry:<keyed hash of the address>": never the address itself.
+    sender = models.CharField(max_length=100, primary_key=True)
+    sent = models.PositiveIntegerField()
+    # Unix time, in whole seconds: one statement compares it alike on both databases.
+    window_ends = models.BigIntegerField(db_index=True)
+
+    class Meta:
+        verbose_name_plural = "forms sent"
+
+    def __str__(self):
+        return f"{self.sent} from {self.sender}"
+
+
 class GazetteerPlace(models.Model):
     """A town or city from the GeoNames gazetteer, for turning a typed place into coordinates.
 
