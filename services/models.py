@@ -570,11 +570,11 @@ class Location(models.Model):
     def distance_point_sql(cls, prefix: str = "") -> dict:
         """distance_point in a query, as the annotations measured_latitude and
         measured_longitude, of Locations or (with prefix "location__") of rows that have one."""
-        town_only = Q(**{f"{prefix}address_shown": cls.AddressShown.TOWN})
+        full = Q(**{f"{prefix}address_shown": cls.AddressShown.FULL})
         return {
             f"measured_{axis}": Case(
-                When(town_only, then=_coarse_coordinate_sql(f"{prefix}{axis}")),
-                default=F(f"{prefix}{axis}"),
+                When(full, then=F(f"{prefix}{axis}")),
+                default=_coarse_coordinate_sql(f"{prefix}{axis}"),
                 output_field=models.FloatField(),
             )
             for axis in ("latitude", "longitude")
