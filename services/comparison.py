@@ -168,14 +168,14 @@ def _formats(profile: Profile) -> list[Item]:
 
 
 def _distance(profile: Profile, place: geo.Place) -> list[Item]:
-    located = [loc for loc in profile.locations if loc.latitude is not None]
+    located = [loc for loc in profile.locations if loc.distance_point is not None]
     if not located:
         return []
     km = geo.distances_km(
         place.latitude,
         place.longitude,
-        [loc.latitude for loc in located],
-        [loc.longitude for loc in located],
+        [loc.distance_point[0] for loc in located],
+        [loc.distance_point[1] for loc in located],
     )
     nearest = min(range(len(located)), key=lambda n: km[n])
     return [Item(f"{km[nearest]:.1f} km", note=located[nearest].town)]
@@ -190,7 +190,7 @@ def _where(profile: Profile) -> list[Item]:
             access += f" (confirmed by {who})"
         if location.wheelchair_access == Location.WheelchairAccess.UNKNOWN:
             access = "not known"
-        items.append(Item(location.public_address, note=f"Wheelchair access: {access}"))
+        items.append(Item(location.public.address, note=f"Wheelchair access: {access}"))
     return items
 
 

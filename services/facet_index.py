@@ -599,7 +599,9 @@ def _add_places(index: FacetIndex) -> None:
             longitude__isnull=False,
         )
         .order_by("pk")
-        .values_list("provider_id", "latitude", "longitude")
+        # Where distances to each place are measured from (Location.distance_point).
+        .annotate(**Location.distance_point_sql())
+        .values_list("provider_id", *geo.MEASURED)
     )
     columns = list(zip(*rows, strict=True)) if rows else [[], [], []]
     owner = np.searchsorted(index.provider_ids, np.array(columns[0], dtype=np.int64))

@@ -25,6 +25,8 @@ from django.db.models.functions import ACos, Cos, Greatest, Least, Radians, Sin
 from services.memo import KeyedMemo
 from services.models import GazetteerPlace, Location, Service
 
+# The annotations of Location.distance_point_sql(): where distances to a place are measured from.
+MEASURED = ("measured_latitude", "measured_longitude")
 EARTH_RADIUS_KM = 6371.0088  # the mean radius, which keeps the spherical model's error below 0.5 %
 KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180
 MAX_PLACE_LENGTH = 100
@@ -138,14 +140,22 @@ def _postcode(text: str) -> tuple[str, str] | None:
 
 def _resolve_postcode(outward: str, inward: str) -> PlaceLookup:
     full = f"{outward} {inward}" if inward else outward
+    # A listing's place is where distances to it are measured from (Location.distance_point),
+    # and the full postcode of a place shown by town only is not a place at all: a search
+    # there would find the listing 0.0 km away.
+    exact = Q(postcode__iexact=full, address_shown=Location.AddressShown.FULL)
     # One query gives both answers: the exact postcode's locations are among the district's.
-    centres = Location.objects.filter(
-        latitude__isnull=False, longitude__isnull=False, postcode__istartswith=f"{outward} "
-    ).aggregate(
-        exact_latitude=Avg("latitude", filter=Q(postcode__iexact=full)),
-        exact_longitude=Avg("longitude", filter=Q(postcode__iexact=full)),
-        district_latitude=Avg("latitude"),
-        district_longitude=Avg("longitude"),
+    centres = (
+        Location.objects.filter(
+            latitude__isnull=False, longitude__isnull=False, postcode__istartswith=f"{outward} "
+        )
+        .annotate(**Location.distance_point_sql())
+        .aggregate(
+            exact_latitude=Avg(MEASURED[0], filter=exact),
+            exact_longitude=Avg(MEASURED[1], filter=exact),
+            district_latitude=Avg(MEASURED[0]),
+            district_longitude=Avg(MEASURED[1]),
+        )
     )
     if inward and centres["exact_latitude"] is not None:
         return PlaceLookup(Place(full, centres["exact_latitude"], centres["exact_longitude"]))
@@ -184,9 +194,11 @@ def _resolve_name(text: str, name: str, qualifier: str) -> PlaceLookup:
 
     # The gazetteer lacks villages, neighbourhoods and short names ("Hull" is "Kingston
     # upon Hull" there, and "Hull" alone is in Canada), but a listing there says where it is.
-    town = Location.objects.filter(
-        town__iexact=name, latitude__isnull=False, longitude__isnull=False
-    ).aggregate(label=Min("town"), latitude=Avg("latitude"), longitude=Avg("longitude"))
+    town = (
+        Location.objects.filter(town__iexact=name, latitude__isnull=False, longitude__isnull=False)
+        .annotate(**Location.distance_point_sql())
+        .aggregate(label=Min("town"), latitude=Avg(MEASURED[0]), longitude=Avg(MEASURED[1]))
+    )
     if town["latitude"] is not None:
         place = Place(town["label"], town["latitude"], town["longitude"])
         return PlaceLookup(place, choices=tuple(abroad[:MAX_CHOICES]))
@@ -310,7 +322,9 @@ def providers_near(
     Each is annotated with distance_km, to its nearest location within the radius, or
     None for a provider that is there only because it works online.
     """
-    min_lat, max_lat, min_lng, max_lng = bounding_box(latitude, longitude, radius_km)
+    # A place shown by town only is measured from the middle of its square (Location.
+    # distance_point), under 0.8 km from it: the box is that much wider.
+    min_lat, max_lat, min_lng, max_lng = bounding_box(latitude, longitude, radius_km + 1)
     within = (
         # The box first: it is what the (latitude, longitude) index can narrow down.
         Location.objects.filter(
@@ -320,7 +334,8 @@ def providers_near(
             longitude__lte=max_lng,
         )
         .filter(provider=OuterRef("pk"))
-        .annotate(distance=distance_km(latitude, longitude))
+        .annotate(**Location.distance_point_sql())
+        .annotate(distance=distance_km(latitude, longitude, *MEASURED))
         .filter(distance__lte=float(radius_km))
     )
     # Subqueries rather than joins, so a provider with two locations in range is listed once.

@@ -1,6 +1,8 @@
 """The listing data model: taxonomies, providers and what they offer, where and by whom."""
 
 import datetime
+import math
+from dataclasses import dataclass
 from uuid import uuid4
 
 import reversion
@@ -9,8 +11,8 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Floor, Lower
 from django.db.models.signals import m2m_changed
 from django.urls import reverse
 from django.utils import timezone
@@ -404,6 +406,50 @@ class Qualification(models.Model):
             raise ValidationError({"verified_on": "This date is in the future."})
 
 
+@dataclass(frozen=True)
+class PublicPlace:
+    """What anyone may see of a Location (Location.public): on every public page, in the
+    profile's structured data, in the HSDS API and its exports. Staff (the admin and its
+    CSV export) see the Location itself."""
+
+    name: str
+    address_line1: str
+    address_line2: str
+    town: str
+    region: str
+    postcode: str  # the whole postcode, or only its district ("LS6")
+    country: str
+    # A point to put on a map: given only with the full address, since a map shows a point
+    # as the door, however it was rounded.
+    latitude: float | None
+    longitude: float | None
+
+    @property
+    def address(self) -> str:
+        parts = [self.address_line1, self.address_line2, self.town, self.postcode]
+        return ", ".join(part for part in parts if part)
+
+
+# Distances to a place shown by town only are measured from the middle of the square of a
+# hundredth of a degree it lies in (in Britain about 1.1 km north to south and 0.7 km east
+# to west), never from the place itself: a distance to 0.1 km from points a person chooses
+# (the results page takes any lat and lng) would give the place away in a few searches.
+# Python and SQL do the same arithmetic on the same doubles, so the listing index, the SQL
+# reference and the API agree to the last digit.
+COARSE_STEPS_PER_DEGREE = 100.0
+
+
+def coarse_coordinate(degrees: float) -> float:
+    """The middle of the hundredth of a degree `degrees` falls in."""
+    step = COARSE_STEPS_PER_DEGREE
+    return math.floor(degrees * step) / step + 0.5 / step
+
+
+def _coarse_coordinate_sql(field: str):
+    step = COARSE_STEPS_PER_DEGREE
+    return Floor(F(field) * Value(step)) / Value(step) + Value(0.5 / step)
+
+
 @reversion.register()
 class Location(models.Model):
     """A place a provider sees people [HSDS location + address]."""
@@ -487,12 +533,58 @@ class Location(models.Model):
         return self.postcode.split()[0] if self.postcode else ""
 
     @property
-    def public_address(self) -> str:
+    def public(self) -> PublicPlace:
+        """What the public may see of this place. A provider who shows only the town (often
+        someone who sees clients at home) shows nothing finer than the town and the postcode
+        district: not the place's name ("Suite 2, The Old Library" says where the door is),
+        its street, flat, full postcode or map position."""
         if self.address_shown == self.AddressShown.FULL:
-            parts = [self.address_line1, self.address_line2, self.town, self.postcode]
-        else:
-            parts = [self.town, self.postcode_district]
-        return ", ".join(part for part in parts if part)
+            return PublicPlace(
+                name=self.name,
+                address_line1=self.address_line1,
+                address_line2=self.address_line2,
+                town=self.town,
+                region=self.region,
+                postcode=self.postcode,
+                country=self.country,
+                latitude=self.latitude,
+                longitude=self.longitude,
+            )
+        return PublicPlace(
+            name="",
+            address_line1="",
+            address_line2="",
+            town=self.town,
+            region=self.region,
+            postcode=self.postcode_district,
+            country=self.country,
+            latitude=None,
+            longitude=None,
+        )
+
+    @property
+    def distance_point(self) -> tuple[float, float] | None:
+        """(latitude, longitude) that distances to this place are measured from: the place
+        itself with its full address shown, else roughly (COARSE_STEPS_PER_DEGREE)."""
+        if self.latitude is None or self.longitude is None:
+            return None
+        if self.address_shown == self.AddressShown.FULL:
+            return self.latitude, self.longitude
+        return coarse_coordinate(self.latitude), coarse_coordinate(self.longitude)
+
+    @classmethod
+    def distance_point_sql(cls, prefix: str = "") -> dict:
+        """distance_point in a query, as the annotations measured_latitude and
+        measured_longitude, of Locations or (with prefix "location__") of rows that have one."""
+        full = Q(**{f"{prefix}address_shown": cls.AddressShown.FULL})
+        return {
+            f"measured_{axis}": Case(
+                When(full, then=F(f"{prefix}{axis}")),
+                default=_coarse_coordinate_sql(f"{prefix}{axis}"),
+                output_field=models.FloatField(),
+            )
+            for axis in ("latitude", "longitude")
+        }
 
     def clean(self):
         if (self.latitude is None) != (self.longitude is None):
@@ -1080,6 +1172,24 @@ class Report(models.Model):
     def clean(self):
         if self.problem == self.Problem.OTHER and not self.details.strip():
             raise ValidationError({"details": "Tell us what is wrong with the listing."})
+
+
+class FormsSent(models.Model):
+    """How many forms of one kind one client address sent in its current window: the rate
+    limit's count when the shared cache is the database (services/throttle.py). Rows are
+    written only by one SQL statement there, which counts and answers at once."""
+
+    # "enquiry:<keyed hash of the address>": never the address itself.
+    sender = models.CharField(max_length=100, primary_key=True)
+    sent = models.PositiveIntegerField()
+    # Unix time, in whole seconds: one statement compares it alike on both databases.
+    window_ends = models.BigIntegerField(db_index=True)
+
+    class Meta:
+        verbose_name_plural = "forms sent"
+
+    def __str__(self):
+        return f"{self.sent} from {self.sender}"
 
 
 class GazetteerPlace(models.Model):

@@ -70,14 +70,15 @@ def _form_page(request, slug: str, kind_name: str):
     if request.method != "POST":
         return render(request, kind.template, {**context, "form": kind.form()})
     form = kind.form(request.POST)
-    if throttle.form_rate_exceeded(request, kind.scope):
+    if not form.is_valid():
+        return render(request, kind.template, {**context, "form": form}, status=400)
+    # Only a valid form counts (one with a mistake in it is sent again once corrected). It is
+    # checked first, which has no effect, so that nothing counted has to be given back.
+    if not throttle.form_rate_allows(request, kind.scope):
         # Refused, with everything the person typed still in the form.
         return render(
             request, kind.template, {**context, "form": form, "rate_limited": True}, status=429
         )
-    if not form.is_valid():
-        return render(request, kind.template, {**context, "form": form}, status=400)
-    throttle.form_rate_count(request, kind.scope)
     if not form.is_spam():
         kind.submit(provider=provider, **form.submitted())
     return redirect(kind.done, slug=provider.slug)

@@ -1,46 +1,104 @@
-"""How many forms one client address may send: a count per address and form, in the cache
-every worker shares (CACHES["shared"]: the database, or Redis when REDIS_URL is set)."""
+"""How many forms one client address may send: a count per address and form, shared by every
+worker: in Redis when the shared cache is Redis (REDIS_URL), else in the database.
+
+Counting and deciding are one atomic step, which adds the form and answers with the new
+count: forms sent at the same moment each get their own number, so no more than
+FORM_RATE_LIMIT get through (reading the count and adding to it later let twenty forms sent
+at once all read 4, and seven of them passed a limit of five). Neither store's own cache
+operations do that: Django's database cache adds one by reading and writing again, and its
+Redis incr() asks whether the key exists first, so a window ending in between leaves a
+count that never ends.
+"""
 
 import hashlib
 import logging
+import time
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.db import connection, transaction
 
 from services.client_address import client_address
+from services.models import FormsSent
 
 logger = logging.getLogger(__name__)
 
 
-def _key(request, scope: str) -> str:
-    # The address is kept only as a keyed hash: the cache never holds who sent what.
+def _sender(request, scope: str) -> str:
+    # The address is kept only as a keyed hash: no count holds who sent what.
     digest = hashlib.blake2b(
         (client_address(request) or "unknown").encode(),
         key=settings.SECRET_KEY.encode()[:64],
         digest_size=16,
     ).hexdigest()
-    return f"form-rate:{scope}:{digest}"
+    return f"{scope}:{digest}"
 
 
-def form_rate_exceeded(request, scope: str) -> bool:
-    """True when this address has sent FORM_RATE_LIMIT forms of this kind in the window."""
+def form_rate_allows(request, scope: str) -> bool:
+    """Count one form of this kind sent from this address, and whether it is within
+    FORM_RATE_LIMIT of its window (FORM_RATE_WINDOW_SECONDS from the first). A form refused
+    counts too, but cannot lengthen the wait: the window ends when it was going to."""
+    sender = _sender(request, scope)
+    window = settings.FORM_RATE_WINDOW_SECONDS
     try:
-        sent = caches["shared"].get(_key(request, scope), 0)
+        cache = caches["shared"]
+        if isinstance(cache, RedisCache):
+            sent = _count_in_redis(cache, sender, window)
+        else:
+            sent = _count_in_database(sender, window)
     except Exception:
-        # A person trying to reach help is not refused because the cache is down.
-        logger.exception("The shared cache could not be read; the form rate limit is not applied.")
-        return False
-    return sent >= settings.FORM_RATE_LIMIT
+        # A person trying to reach help is not refused because the count cannot be kept.
+        logger.exception("The form rate limit could not be counted; this form is let through.")
+        return True
+    return sent <= settings.FORM_RATE_LIMIT
 
 
-def form_rate_count(request, scope: str) -> None:
-    """Count one form sent from this address; the window starts with the first."""
-    cache = caches["shared"]
-    key = _key(request, scope)
-    try:
-        if not cache.add(key, 1, timeout=settings.FORM_RATE_WINDOW_SECONDS):
-            cache.incr(key)
-    except ValueError:  # expired between add() and incr()
-        cache.set(key, 1, timeout=settings.FORM_RATE_WINDOW_SECONDS)
-    except Exception:
-        logger.exception("The shared cache could not be written; this form was not counted.")
+# INCR and EXPIRE in one script, which Redis runs whole: a count whose key has just expired
+# starts again at 1 with a new window. A key without an expiry (left by an older version
+# of this code) is given one rather than kept for ever.
+_REDIS_COUNT = """
+local sent = redis.call('INCR', KEYS[1])
+if sent == 1 or redis.call('TTL', KEYS[1]) == -1 then
+    redis.call('EXPIRE', KEYS[1], ARGV[1])
+end
+return sent
+"""
+
+
+def _count_in_redis(cache: RedisCache, sender: str, window: int) -> int:
+    key = cache.make_and_validate_key(f"form-rate:{sender}")
+    # Django's cache has no atomic "add and return the count" of its own: its client
+    # (the same connection pool) runs the script.
+    client = cache._cache.get_client(key, write=True)
+    return int(client.eval(_REDIS_COUNT, 1, key, window))
+
+
+# One statement, the same on PostgreSQL and SQLite (3.35 or newer): the first form of a
+# window inserts the row, a later one adds to it, and one after the window's end starts a
+# new window. PostgreSQL locks the row for the update and reads its latest count; SQLite
+# has one writer at a time. SET reads the row as it was, in both.
+_DATABASE_COUNT = """
+INSERT INTO {table} (sender, sent, window_ends) VALUES (%s, 1, %s)
+ON CONFLICT (sender) DO UPDATE SET
+    sent = CASE WHEN {table}.window_ends <= %s THEN 1 ELSE {table}.sent + 1 END,
+    window_ends = CASE
+        WHEN {table}.window_ends <= %s THEN excluded.window_ends ELSE {table}.window_ends
+    END
+RETURNING sent
+"""
+
+
+def _count_in_database(sender: str, window: int) -> int:
+    now = int(time.time())
+    table = connection.ops.quote_name(FormsSent._meta.db_table)
+    # Its own transaction (a savepoint inside another): a failure here leaves the rest of
+    # the request's work intact, and the row lock lasts only this statement.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_DATABASE_COUNT.format(table=table), [sender, now + window, now, now])
+        (sent,) = cursor.fetchone()
+    if sent == 1:
+        # A window began: the ones that have ended are forgotten (rows of the last
+        # window's senders are all the table holds).
+        FormsSent.objects.filter(window_ends__lte=now).delete()
+    return sent

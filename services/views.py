@@ -29,7 +29,7 @@ from services.filters import (
     typed_values,
 )
 from services.fixed_urls import fixed_url
-from services.models import Concern, Location, Provider, Service, SupportType
+from services.models import Concern, Provider, Service, SupportType
 from services.profiles import Profile, profile_load, profiles_load
 from services.search import suggest_spelling
 from services.shortlist import (
@@ -241,7 +241,6 @@ def provider_detail(request, slug):
 def _structured_data(profile: Profile, request) -> dict:
     """schema.org facts for search engines: only what the page itself shows."""
     provider = profile.provider
-    full_address = Location.AddressShown.FULL
     data = {
         "@context": "https://schema.org",
         "@type": "Person" if provider.kind == Provider.Kind.INDIVIDUAL else "Organization",
@@ -266,15 +265,16 @@ def _structured_data(profile: Profile, request) -> dict:
     addresses = []
     for location in profile.locations:
         # Only as much of the address as the provider chose to show.
+        place = location.public
         address = {
             "@type": "PostalAddress",
-            "addressLocality": location.town,
-            "addressCountry": location.country,
+            "addressLocality": place.town,
+            "addressCountry": place.country,
         }
-        if location.address_shown == full_address:
-            address.update(streetAddress=location.address_line1, postalCode=location.postcode)
-        else:
-            address["postalCode"] = location.postcode_district
+        if place.address_line1:
+            address["streetAddress"] = place.address_line1
+        if place.postcode:
+            address["postalCode"] = place.postcode
         addresses.append(address)
     if addresses:
         data["address"] = addresses[0] if len(addresses) == 1 else addresses

@@ -25,7 +25,7 @@ from services.filters import (
     ProviderFilter,
     taxonomy_options,
 )
-from services.models import Provider
+from services.models import Location, Provider
 from tests.conftest import LEEDS, MANCHESTER
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +51,15 @@ def found(**params) -> set[str]:
 
 
 def at(town, coordinates):
-    return (town, *coordinates)
+    """A place at these coordinates, its full address shown: distances are measured to it
+    (to a place shown by town only, from its square: tests/test_town_only.py)."""
+    latitude, longitude = coordinates
+    return {
+        "town": town,
+        "latitude": latitude,
+        "longitude": longitude,
+        "address_shown": Location.AddressShown.FULL,
+    }
 
 
 # --------------------------------------------------------------------------- one criterion each

@@ -32,6 +32,18 @@ def haversine_km(a, b):
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
 
 
+@pytest.fixture
+def make_location(make_location):
+    """Places with their full address shown: these tests measure to the places themselves
+    (to a place shown by town only, from its square: tests/test_town_only.py)."""
+
+    def make(provider, **fields):
+        fields.setdefault("address_shown", Location.AddressShown.FULL)
+        return make_location(provider, **fields)
+
+    return make
+
+
 def labels(lookup):
     return [choice.label for choice in lookup.choices]
 

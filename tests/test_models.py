@@ -399,13 +399,13 @@ def _location(address_shown):
 
 def test_public_address_full():
     assert (
-        _location(Location.AddressShown.FULL).public_address
+        _location(Location.AddressShown.FULL).public.address
         == "12 Secret Street, Flat 3, Leeds, LS6 3AB"
     )
 
 
 def test_public_address_town_only_hides_street_and_full_postcode():
-    address = _location(Location.AddressShown.TOWN).public_address
+    address = _location(Location.AddressShown.TOWN).public.address
     assert address == "Leeds, LS6"
     assert "Secret Street" not in address
     assert "Flat 3" not in address
@@ -415,7 +415,7 @@ def test_public_address_town_only_hides_street_and_full_postcode():
 def test_public_address_town_only_without_postcode():
     location = _location(Location.AddressShown.TOWN)
     location.postcode = ""
-    assert location.public_address == "Leeds"
+    assert location.public.address == "Leeds"
 
 
 def test_location_default_is_town_only():

@@ -149,8 +149,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
     }
 
 # "default" is per process and free to read: the results page reads it on every request.
-# "shared" is one cache for every worker, for what must be counted across them (how many
-# messages one address sent): the database by default, Redis when REDIS_URL is set.
+# "shared" is one cache for every worker: the database by default, Redis when REDIS_URL is
+# set. The forms' rate limit counts in that Redis; without it, in a table of its own
+# (services/throttle.py says why: the database cache cannot add one atomically).
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 SHARED_CACHE_TABLE = "directory_shared_cache"
 CACHES = {

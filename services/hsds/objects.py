@@ -1,9 +1,9 @@
 """Listings as HSDS 3.0 objects: organizations, services, locations and the parts they hold.
 
-Only what the public profile shows leaves the directory: a location whose provider shows
-only the town gives its town and postcode district, and no street or coordinates. The
-parts of an object (an address, a phone, a schedule, a cost option, an attribute) have
-ids derived from their owner's UUID, so they are as stable as the owner.
+Only what the public profile shows leaves the directory (Location.public): a location whose
+provider shows only the town gives its town and postcode district, and no name, street or
+coordinates. The parts of an object (an address, a phone, a schedule, a cost option, an
+attribute) have ids derived from their owner's UUID, so they are as stable as the owner.
 """
 
 import datetime
@@ -196,36 +196,28 @@ def _phones(owner, key: str) -> list[dict]:
 # --------------------------------------------------------------------------- location
 
 
-def _shows_full_address(location: Location) -> bool:
-    return location.address_shown == Location.AddressShown.FULL
-
-
 def location_basic(location: Location, provider: Provider) -> dict:
-    full = _shows_full_address(location)
+    place = location.public
     return {
         "id": str(location.uuid),
         "location_type": "physical",
         "organization_id": str(provider.uuid),
-        **_optional(
-            name=location.name,
-            # Coordinates would give away an address the provider chose not to show.
-            latitude=location.latitude if full else None,
-            longitude=location.longitude if full else None,
-        ),
+        **_optional(name=place.name, latitude=place.latitude, longitude=place.longitude),
     }
 
 
 def location_full(location: Location, provider: Provider) -> dict:
-    full = _shows_full_address(location)
+    place = location.public
     address = {
         "id": derived_id(location.uuid, "address"),
         "location_id": str(location.uuid),
-        "address_1": location.address_line1 if full else "",
-        **_optional(address_2=location.address_line2 if full else ""),
-        "city": location.town,
-        "state_province": location.region,
-        "postal_code": location.postcode if full else location.postcode_district,
-        "country": location.country,
+        # Required, so empty for a place shown by town only: that is how an import knows one.
+        "address_1": place.address_line1,
+        **_optional(address_2=place.address_line2),
+        "city": place.town,
+        "state_province": place.region,
+        "postal_code": place.postcode,
+        "country": place.country,
         "address_type": "physical",
     }
     accessibility = []

@@ -3,12 +3,11 @@
 import uuid
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.db.models.functions import Round
 
-from services.geo import bounding_box, distance_km
+from services.geo import MEASURED, bounding_box, distance_km
 from services.hsds import vocabulary as vocab
 from services.hsds.objects import linked_service_at_locations
-from services.models import Provider, Service
+from services.models import Location, Provider, Service
 from services.search import search_providers
 
 
@@ -118,10 +117,12 @@ def services_filtered(
 def near(sals: QuerySet, *, latitude: float, longitude: float, metres: int) -> QuerySet:
     """Services at locations within this distance of a point.
 
-    Measured from coordinates rounded to about a kilometre, so that repeated questions
-    cannot pin down a place whose provider shows only the town.
+    Measured as the results page measures (Location.distance_point): to a place shown by
+    town only, from the middle of its square of a hundredth of a degree, so that repeated
+    questions cannot pin it down.
     """
     km = metres / 1000
+    # The middle of a place's square is under 0.8 km from it: the box is that much wider.
     min_lat, max_lat, min_lng, max_lng = bounding_box(latitude, longitude, km + 1)
     return (
         sals.filter(
@@ -130,10 +131,7 @@ def near(sals: QuerySet, *, latitude: float, longitude: float, metres: int) -> Q
             location__longitude__gte=min_lng,
             location__longitude__lte=max_lng,
         )
-        .annotate(
-            shown_latitude=Round("location__latitude", 2),
-            shown_longitude=Round("location__longitude", 2),
-        )
-        .annotate(distance=distance_km(latitude, longitude, "shown_latitude", "shown_longitude"))
+        .annotate(**Location.distance_point_sql("location__"))
+        .annotate(distance=distance_km(latitude, longitude, *MEASURED))
         .filter(distance__lte=km)
     )

@@ -304,11 +304,12 @@ class ListingReader:
         street = text(address.get("address_1"))
         postcode = text(address.get("postal_code")).upper()
         # An address without its street is one whose provider shows only the town. When
-        # the listing is here already, the street, full postcode and map position the
-        # file does not show are kept.
+        # the listing is here already, the name, street, full postcode and map position
+        # the file does not show are kept.
         partial = not street
         keep = partial and existing is not None and bool(existing.address_line1)
-        location.name = text(data.get("name"))
+        if not (keep and not text(data.get("name"))):
+            location.name = text(data.get("name"))
         if not keep:
             location.address_line1 = street
             location.address_line2 = text(address.get("address_2"))
