@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('services', '0015_editor_group'),
+        ("services", "0017_csv_imports"),
     ]
 
     operations = [
