@@ -140,9 +140,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The site and its background worker write to one file: a transaction takes the write
     # lock when it starts (not at its first write, where SQLite would refuse it outright if
     # another held the lock), and waits for it up to 20 s.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        transaction_mode="IMMEDIATE", timeout=20
-    )
+    DATABASES["default"].setdefault("OPTIONS", {}).update(transaction_mode="IMMEDIATE", timeout=20)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
     "DJANGO_DB_POOL", not DEBUG
 ):
