@@ -138,7 +138,7 @@ def test_an_export_edited_and_imported_changes_the_listings_after_a_preview(staf
     assert done.redirect_chain == [
         (reverse("admin:services_provider_import_progress", args=[record.pk]), 302)
     ]
-    assert "Imported: 1 listing added (as draft), 1 changed." in done.content.decode()
+    assert "Imported: 1 listing added (as a draft), 1 changed." in done.content.decode()
     assert 'http-equiv="refresh"' not in done.content.decode()  # finished: no more looking
     assert (record.state, record.rows_total, record.rows_checked, record.text) == ("done", 4, 4, "")
     alder = Provider.objects.get(name="Alder Counselling Leeds")
@@ -150,7 +150,10 @@ def test_an_export_edited_and_imported_changes_the_listings_after_a_preview(staf
     history = staff_client.get(
         reverse("admin:services_provider_history", args=[alder.pk])
     ).content.decode()
-    assert "Imported from a CSV file. Changed: name, languages." in history
+    assert (
+        "Imported from a CSV file. Changed: name Alder Counselling → Alder Counselling Leeds,"
+        " languages english;polish → english" in history
+    )
 
 
 def test_an_imported_version_can_be_reverted(staff_client, listed):
@@ -160,7 +163,9 @@ def test_an_imported_version_can_be_reverted(staff_client, listed):
     alder = Provider.objects.get(name="Alder Counselling")
     assert alder.statement == "Rewritten by the import."
     imported = Version.objects.get_for_object(alder)[0]
-    assert imported.revision.comment == "Imported from a CSV file. Changed: statement."
+    assert imported.revision.comment == (
+        "Imported from a CSV file. Changed: statement (empty) → Rewritten by the import."
+    )
     assert imported.revision.user.username == "staff"
     # The version holds exactly what reversion itself saves for an edit in the admin.
     with reversion.create_revision():

@@ -116,9 +116,9 @@ def test_the_services_export_neutralises_formulas_too(staff_client, make_listing
             'name,statement\nFirst,"opens a quote\nSecond,never closed\n',
             2,
             "",
-            'A quote (") here is not where the CSV format allows one',
+            'A quote (") in this row is not where the CSV format allows one',
         ),
-        ('name,statement\n"Odd"quote,x\n', 2, "", 'A quote (") here is not where'),
+        ('name,statement\n"Odd"quote,x\n', 2, "", 'A quote (") in this row is not where'),
         (
             'name,pronouns\nFirst,"she\nher"\n',
             2,
@@ -230,7 +230,7 @@ def test_fees_are_changed_in_bulk_after_a_preview_of_old_and_new(staff_client, p
     assert "<dt>offers_online</dt><dd><del>no</del> → <ins>yes</ins></dd>" in html
     assert "<strong>1</strong> of 2 rows change something" in html
     done = confirm(staff_client, preview)
-    assert "Imported: 0 listings added (as drafts), 1 changed (services)." in done.content.decode()
+    assert "Imported: 1 service changed." in done.content.decode()
     service = Service.objects.get(provider__name="Alder Counselling")
     assert (service.fee_min, service.fee_max, service.offers_online) == (
         Decimal("45"),
@@ -243,7 +243,10 @@ def test_fees_are_changed_in_bulk_after_a_preview_of_old_and_new(staff_client, p
     history = staff_client.get(
         reverse("admin:services_provider_history", args=[alder.pk])
     ).content.decode()
-    assert "Changed services: Counselling: fee_min, fee_max, offers_online." in history
+    assert (
+        "Changed services: Counselling: fee_min 40.00 → 45, fee_max 60.00 → 65.50,"
+        " offers_online no → yes" in history
+    )
 
 
 @pytest.mark.parametrize(
@@ -309,7 +312,7 @@ def test_the_progress_page_looks_again_until_the_import_has_finished(staff_clien
 
     assert csv_import_run.call(record.pk) == "done"  # as the worker runs it
     html = staff_client.get(progress_url(record)).content.decode()
-    assert "Imported: 1 listing added (as draft), 0 changed." in html
+    assert "Imported: 1 listing added (as a draft), 0 changed." in html
     assert 'http-equiv="refresh"' not in html
     assert Provider.objects.get().name == "Queued Practice"
     # A second run of the same task does nothing.

@@ -137,9 +137,9 @@ def table_read(text: str, *, multiline: set[str] = frozenset()) -> Table:
             )
         else:
             message = (
-                'A quote (") here is not where the CSV format allows one: a cell that starts '
-                "with a quote must end with one, and a quote inside a quoted cell is written "
-                f'twice (""). The file could not be read past this point ({error}).'
+                'A quote (") in this row is not where the CSV format allows one: a cell that '
+                "starts with a quote must end with one, and a quote inside a quoted cell is "
+                'written twice (""). The file could not be read past this row.'
             )
         problems.append(FileProblem(start, "", message))
     return Table(header=header, rows=rows, problems=problems, formulas=formulas)

@@ -21,6 +21,14 @@ class Change:
     old: str
     new: str
 
+    SAID_UP_TO = 40  # characters of a value said in the history; a longer one is "changed"
+
+    def said(self) -> str:
+        """For the change history: the column, with its old and new values if they are short."""
+        if max(len(self.old), len(self.new)) > self.SAID_UP_TO or "\n" in self.old + self.new:
+            return f"{self.column} (changed)"
+        return f"{self.column} {self.old or '(empty)'} → {self.new or '(empty)'}"
+
 
 @dataclass
 class RowPlan:
@@ -32,8 +40,8 @@ class RowPlan:
     related: dict[str, list] = field(default_factory=dict)
 
     @property
-    def changed_columns(self) -> str:
-        return ", ".join(change.column for change in self.changes)
+    def changes_said(self) -> str:
+        return ", ".join(change.said() for change in self.changes)
 
 
 @dataclass

@@ -79,7 +79,7 @@ def _listings_write(plans: list[RowPlan]) -> dict[int, tuple[int, str]]:
     return {
         plan.item.pk: (ADDITION, COMMENT)
         if plan.is_new
-        else (CHANGE, f"{COMMENT} Changed: {plan.changed_columns}.")
+        else (CHANGE, f"{COMMENT} Changed: {plan.changes_said}")
         for plan in plans
     }
 
@@ -89,10 +89,10 @@ def _services_write(plans: list[RowPlan]) -> dict[int, tuple[int, str]]:
     rows_update([plan.item for plan in plans], fields)
     by_listing = defaultdict(list)
     for plan in plans:
-        by_listing[plan.item.provider_id].append(f"{plan.item}: {plan.changed_columns}")
+        by_listing[plan.item.provider_id].append(f"{plan.item}: {plan.changes_said}")
     Provider.objects.filter(pk__in=list(by_listing)).update(updated_at=timezone.now())
     return {
-        listing: (CHANGE, f"{COMMENT} Changed services: {'; '.join(lines)}.")
+        listing: (CHANGE, f"{COMMENT} Changed services: {'; '.join(lines)}")
         for listing, lines in by_listing.items()
     }
 
