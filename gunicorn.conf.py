@@ -49,9 +49,9 @@ def on_starting(server):
 
 
 def when_ready(server):
-    from services import facet_index
+    from services import listing_index
 
-    facet_index.warm()
+    listing_index.warm()
 
 
 def post_fork(server, worker):

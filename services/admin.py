@@ -29,7 +29,6 @@ from services.models import (
     Gender,
     Language,
     ListingForReview,
-    ListingsVersion,
     Location,
     OutgoingEmail,
     Provider,
@@ -39,6 +38,7 @@ from services.models import (
     SearchSynonym,
     Service,
     SupportType,
+    listings_changed,
 )
 from services.outbox import email_retry_now
 from services.recommendations import (
@@ -67,7 +67,7 @@ class TaxonomyAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         clear_taxonomy_cache()
         # The HSDS API shows terms inside listings: its ETags must move.
-        ListingsVersion.bump()
+        listings_changed([])
         if change and "name" in form.changed_data:
             # Listings carry the term's name in their search text and cards.
             affected = _providers_using(obj)
@@ -77,12 +77,13 @@ class TaxonomyAdmin(admin.ModelAdmin):
             )
 
     def delete_model(self, request, obj):
+        affected = _providers_using(obj)
         super().delete_model(request, obj)
-        ListingsVersion.bump()
+        listings_changed(affected)
 
     def delete_queryset(self, request, queryset):
         super().delete_queryset(request, queryset)
-        ListingsVersion.bump()
+        listings_changed()  # any listing may have used them
 
 
 def _providers_using(term) -> list[int]:
@@ -92,6 +93,8 @@ def _providers_using(term) -> list[int]:
         Concern: "services__concerns",
         Language: "languages",
         Community: "communities",
+        Gender: "gender",
+        AgeGroup: "services__age_groups",
     }
     lookup = lookups.get(type(term))
     if lookup is None:
@@ -508,12 +511,14 @@ class ProviderAdmin(ProviderCsvAdminMixin, VersionAdmin):
         self._apply(request, queryset, listings.provider_mark_verified, "marked verified")
 
     def delete_model(self, request, obj):
+        pk = obj.pk
         super().delete_model(request, obj)
-        ListingsVersion.bump()
+        listings_changed([pk])
 
     def delete_queryset(self, request, queryset):
+        ids = list(queryset.values_list("pk", flat=True))
         super().delete_queryset(request, queryset)
-        ListingsVersion.bump()
+        listings_changed(ids)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -6,28 +6,20 @@ listings. Here each filter's options are rows of booleans over the services or t
 providers (numpy), with the providers' places and sort keys, so a results page reads
 only the rows it shows; services/selection.py applies a search to it.
 
-Each process keeps one index and rebuilds it when ListingsVersion moves (every
-write to listings bumps it), at most once per FACET_INDEX_MIN_AGE seconds, so a
-burst of edits costs one rebuild, in a background thread; results and counts may
-lag an edit by that long plus the build (10 s at 100,000 listings, about two
-minutes at a million). A result read from a slightly old index is still checked
-against the database when its row is read: an unpublished listing is not shown.
+One index covers every published listing when a process starts (or merges in the
+background); services/listing_index.py keeps it current with a second, small index of the
+listings changed since.
 """
 
-import math
-import threading
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.conf import settings
 from django.db import connection
 from django.db.models.functions import Lower
 
 from services import geo, word_index
 from services.models import (
     FORMAT_FIELDS,
-    ListingsVersion,
     Location,
     Provider,
     Qualification,
@@ -273,8 +265,6 @@ def _byte_counts(values: np.ndarray, byte: int) -> np.ndarray:
 
 @dataclass
 class FacetIndex:
-    version: tuple
-    built_at: float
     provider_ids: np.ndarray  # ids of published providers, ascending
     service_owner: np.ndarray  # for each service, its provider's position (non-decreasing)
     # Where each provider's services start (and the next one's): services of provider p
@@ -302,6 +292,7 @@ class FacetIndex:
     online: np.ndarray | None = None  # bool[P]: has a service offered online
     # Sort orders: positions of every provider, in name order and in experience order,
     # and where each provider comes in them.
+    name_keys: np.ndarray | None = None  # object[P]: lowered names (filters.NAME_ORDER)
     name_rank: np.ndarray | None = None  # int[P]
     by_name: np.ndarray | None = None
     experience_rank: np.ndarray | None = None
@@ -330,110 +321,19 @@ class FacetIndex:
         return len(self.service_owner)
 
 
-_lock = threading.Lock()
-_index: FacetIndex | None = None
-_rebuilding: threading.Thread | None = None
-
-
-def current_index() -> FacetIndex:
-    """This process's index, rebuilt if the listings changed (and it is old enough).
-
-    With FACET_INDEX_REBUILD_IN_BACKGROUND (the default) a changed version starts a
-    rebuild in a thread and the page is answered from the index as it was: at a million
-    listings a build takes over a minute, far longer than anyone should wait. Only the
-    very first build, with no index to answer from, happens in the request.
-    """
-    global _index
-    version = listings_version()
-    index = _index
-    min_age = getattr(settings, "FACET_INDEX_MIN_AGE", 30)
-    if index is not None and (
-        index.version == version or time.monotonic() - index.built_at < min_age
-    ):
-        return index
-    if index is not None and getattr(settings, "FACET_INDEX_REBUILD_IN_BACKGROUND", True):
-        _rebuild_in_background(version)
-        return index
-    with _lock:
-        if _index is None or _index.version != version:
-            _index = build(version)
-        return _index
-
-
-_seen_version: tuple | None = None
-_checked_at = -math.inf
-
-
-def listings_version() -> tuple:
-    """(number, changed_at) of ListingsVersion, asked of the database at most once every
-    FACET_INDEX_CHECK_SECONDS (a second: a change reaches the pages that much later, on
-    top of FACET_INDEX_MIN_AGE and the build). In SQL, because the ORM's compiling the
-    query cost five times the query itself."""
-    global _seen_version, _checked_at
-    now = time.monotonic()
-    if _seen_version is not None and now - _checked_at < settings.FACET_INDEX_CHECK_SECONDS:
-        return _seen_version
-    _checked_at = now
-    with connection.cursor() as cursor:
-        cursor.execute(_VERSION_SQL)
-        row = cursor.fetchone()
-    version = tuple(row) if row else (0, None)
-    if version != _seen_version:
-        # Places include the listings' own postcodes and towns.
-        geo.forget_places()
-        _seen_version = version
-    return version
-
-
-_VERSION_SQL = f"SELECT number, changed_at FROM {ListingsVersion._meta.db_table} WHERE id = 1"
-
-
-def _rebuild_in_background(version: tuple) -> None:
-    global _rebuilding
-    with _lock:
-        if _rebuilding is not None and _rebuilding.is_alive():
-            return
-        _rebuilding = threading.Thread(
-            target=_rebuild, args=(version,), name="listing-index-rebuild", daemon=True
-        )
-        _rebuilding.start()
-
-
-def _rebuild(version: tuple) -> None:
-    global _index
-    try:
-        fresh = build(version)
-        with _lock:
-            if _index is None or _index.version != fresh.version:
-                _index = fresh
-    finally:
-        # The thread's own database connection: closed, not left to the pool's timeout.
-        connection.close()
-
-
-def warm() -> None:
-    """Build the index now (gunicorn calls this before it starts its workers)."""
-    current_index()
-    # The workers are forked from this process: none of its connections, nor the pool
-    # holding them, may be shared with them.
-    connection.close()
-    if hasattr(connection, "close_pool"):
-        connection.close_pool()
-
-
-def forget() -> None:
-    """Drop this process's index (tests, and after bulk loads in the same process)."""
-    global _index, _seen_version
-    _index = _seen_version = None
-
-
-def build(version: tuple) -> FacetIndex:
+def build(ids=None) -> FacetIndex:
+    """An index of every published listing, or of those among `ids` (the listings changed
+    since the last full build: services/listing_index.py)."""
     published = {"provider__status": Provider.Status.PUBLISHED}
+    if ids is not None:
+        ids = sorted(ids)
+        published["provider_id__in"] = ids
     providers = list(
-        Provider.objects.published()
+        _among(Provider.objects.published(), "pk", ids)
         .order_by("pk")
         .values_list(
             "pk",
+            Lower("name"),
             "gender__slug",
             "accepting_new_clients",
             "practising_since",
@@ -460,8 +360,6 @@ def build(version: tuple) -> FacetIndex:
     service_order = np.argsort(service_ids)
     owners = np.fromiter((row[1] for row in services), dtype=np.int64, count=len(services))
     index = FacetIndex(
-        version=version,
-        built_at=time.monotonic(),
         provider_ids=provider_ids,
         service_owner=np.searchsorted(provider_ids, owners),
     )
@@ -490,21 +388,22 @@ def build(version: tuple) -> FacetIndex:
         ("approach", "approaches", "approach"),
         ("age_group", "age_groups", "agegroup"),
     ]:
-        links = getattr(Service, relation).through.objects.filter(
-            service__provider__status=Provider.Status.PUBLISHED
-        )
+        links = _among(
+            getattr(Service, relation).through.objects, "service__provider_id", ids
+        ).filter(service__provider__status=Provider.Status.PUBLISHED)
         rows = links.values_list("service_id", f"{term}__slug")
         service_masks[name] = _link_masks(rows, service_ids, sorter=service_order)
 
+    index.name_keys = np.array([row[1] for row in providers], dtype=object)
     provider_masks = {
-        "gender": _options_of(np.array([row[1] or "" for row in providers], dtype=object))
+        "gender": _options_of(np.array([row[2] or "" for row in providers], dtype=object))
     }
     provider_masks["gender"].pop("", None)
-    provider_masks["accepting"] = {"1": np.array([row[2] for row in providers], dtype=bool)}
-    index.recommendations = np.array([row[4] for row in providers], dtype=np.int64)
+    provider_masks["accepting"] = {"1": np.array([row[3] for row in providers], dtype=bool)}
+    index.recommendations = np.array([row[5] for row in providers], dtype=np.int64)
     provider_masks["recommended"] = {"1": index.recommendations > 0}
     index.practising_since = np.array(
-        [float("nan") if row[3] is None else row[3] for row in providers], dtype=float
+        [float("nan") if row[4] is None else row[4] for row in providers], dtype=float
     )
     languages = Provider.languages.through.objects.filter(**published).values_list(
         "provider_id", "language__slug"
@@ -539,10 +438,14 @@ def build(version: tuple) -> FacetIndex:
     online = index.provider_service_options["format"].mask("online")
     index.online = np.zeros(index.providers, dtype=bool) if online is None else online
     _add_orders(index)
-    _add_places(index)
+    _add_places(index, ids)
     if connection.vendor == "postgresql":
-        index.words = word_index.build(lambda ids: positions_of(index.provider_ids, ids))
+        index.words = word_index.build(lambda found: positions_of(index.provider_ids, found), ids)
     return index
+
+
+def _among(queryset, field: str, ids):
+    return queryset if ids is None else queryset.filter(**{f"{field}__in": ids})
 
 
 def _add_service_groups(index: FacetIndex) -> None:
@@ -571,12 +474,12 @@ def _per_provider_or(index: FacetIndex, values: np.ndarray) -> np.ndarray:
 
 
 def _add_orders(index: FacetIndex) -> None:
-    # Name order as the database collates it, so it reads as any other list of names does.
-    by_name_ids = np.fromiter(
-        Provider.objects.published().order_by(Lower("name"), "pk").values_list("pk", flat=True),
-        dtype=np.int64,
-    )
-    index.by_name = np.searchsorted(index.provider_ids, by_name_ids)
+    # Names in order of their characters, lowered by the database (filters.NAME_ORDER), so
+    # that two indexes' results merge by comparing the names themselves.
+    keys = index.name_keys
+    index.by_name = np.array(
+        sorted(range(index.providers), key=keys.__getitem__), dtype=np.int64
+    )  # stable: equal names stay in id order
     index.name_rank = _ranks(index.by_name)
     # Earliest start first, unknown last, then by name.
     started = np.where(np.isnan(index.practising_since), np.inf, index.practising_since)
@@ -591,9 +494,10 @@ def _ranks(order: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def _add_places(index: FacetIndex) -> None:
+def _add_places(index: FacetIndex, ids) -> None:
     rows = list(
-        Location.objects.filter(
+        _among(Location.objects, "provider_id", ids)
+        .filter(
             provider__status=Provider.Status.PUBLISHED,
             latitude__isnull=False,
             longitude__isnull=False,

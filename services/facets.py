@@ -3,7 +3,7 @@
 from django.db.models import CharField, Count, Exists, F, QuerySet, Value
 from django.db.models.functions import Coalesce
 
-from services import facet_index, matching
+from services import listing_index, matching
 from services.filters import (
     FLAG_FILTERS,
     LIST_FILTERS,
@@ -12,7 +12,6 @@ from services.filters import (
     verified_licences,
 )
 from services.models import FORMAT_FIELDS, Provider, Service
-from services.selection import Selection
 
 # Facet counts: for each option of each filter, how many providers the search would
 # give if that option were chosen, with the other filters as they are.
@@ -22,7 +21,7 @@ def facet_counts(
     criteria: Criteria,
     base: QuerySet,
     *,
-    selection: Selection | None = None,
+    selection: matching.Selections | None = None,
 ) -> dict[str, dict[str, int]]:
     """{filter name: {option: count}}: how many providers each option would give.
 
@@ -31,8 +30,8 @@ def facet_counts(
     own, is given.
     """
     if selection is None:
-        index = facet_index.current_index()
-        selection = matching.selection(index, criteria, matching.narrowing(index, criteria, base))
+        index = listing_index.current_index()
+        selection = matching.results(index, criteria, base).selection
     counts = selection.counts()
     # Options with no results are left out, as a GROUP BY would leave them.
     return {

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import django_filters
 from django import forms
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -19,7 +20,7 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, Lower, RowNumber
+from django.db.models.functions import Coalesce, Collate, Lower, RowNumber
 from django.utils import timezone
 
 from services import geo
@@ -418,18 +419,19 @@ class Criteria:
         return "distance" if self.place else "name"
 
     def ordering(self) -> list:
+        name = name_order()
         match self.sort():
             case "relevance":
-                return [F("rank").desc(), Lower("name"), "pk"]
+                return [F("rank").desc(), name, "pk"]
             case "distance":
-                return [F("distance_km").asc(nulls_last=True), Lower("name"), "pk"]
+                return [F("distance_km").asc(nulls_last=True), name, "pk"]
             case "fee":
-                return [F("lowest_fee").asc(nulls_last=True), Lower("name"), "pk"]
+                return [F("lowest_fee").asc(nulls_last=True), name, "pk"]
             case "experience":
-                return [F("practising_since").asc(nulls_last=True), Lower("name"), "pk"]
+                return [F("practising_since").asc(nulls_last=True), name, "pk"]
             case "recommended":
-                return [F("recommendations_approved").desc(), Lower("name"), "pk"]
-        return [Lower("name"), "pk"]
+                return [F("recommendations_approved").desc(), name, "pk"]
+        return [name, "pk"]
 
     def with_lowest_fee(self, queryset: QuerySet) -> QuerySet:
         """The cheapest session among the services that match (free counts as 0)."""
@@ -446,6 +448,13 @@ class Criteria:
             .values("fee")[:1]
         )
         return queryset.annotate(lowest_fee=Subquery(cheapest))
+
+
+def name_order() -> Collate:
+    """Names lowered by the database, then in the order of their characters: the listing
+    index compares the same lowered names in Python, whose order of characters this is
+    (a locale's order would need the locale's rules, and differs between databases)."""
+    return Collate(Lower("name"), "C" if connection.vendor == "postgresql" else "BINARY")
 
 
 def verified_licences() -> QuerySet:

@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.models import Prefetch
 
 from services.bulk_writes import rows_update
-from services.models import ListingsVersion, Provider, SearchWord, Service
+from services.models import Provider, SearchWord, Service, listings_changed
 
 # The document holds one line per weight, most important first; PostgreSQL
 # weights each line (A-D) in the vector, SQLite searches the whole text.
@@ -184,7 +184,7 @@ def search_index_update(provider_ids: Iterable[int], *, batch_size: int = 1000) 
     ids = list(provider_ids)
     for start in range(0, len(ids), batch_size):
         search_index_write(list(search_queryset().filter(pk__in=ids[start : start + batch_size])))
-    ListingsVersion.bump()
+    listings_changed(ids)
 
 
 def search_index_write(providers: list[Provider]) -> None:

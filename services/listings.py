@@ -5,12 +5,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from services.models import ListingsVersion, Provider
+from services.models import Provider, listings_changed
 
 
 def _record(*, provider: Provider, by, comment: str, fields: list[str]) -> Provider:
     """Save the given fields inside a revision, so the change history says who did what."""
-    ListingsVersion.bump()
+    listings_changed([provider.pk])
     with reversion.create_revision():
         provider.save(update_fields=[*fields, "updated_at"])
         if by is not None:

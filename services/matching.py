@@ -10,6 +10,7 @@ costs what page 1 does.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from django.db import connection
@@ -70,15 +71,18 @@ def narrowing(
     base: QuerySet,
     *,
     earlier: Narrowing | None = None,
+    words: "_WordRows | None" = None,
 ) -> Narrowing:
     """The words' and place's part of a search. `earlier`, the narrowing of a search
-    this one changes, lends its word matches and its place's, where they are the same."""
+    this one changes, lends its word matches and its place's, where they are the same;
+    `words`, the database's matches, asked once for every part of the index."""
     found = Narrowing()
     if criteria.data.get("q"):
         if earlier is not None and earlier.words is not None:
             found.words, found.rank = earlier.words, earlier.rank
         else:
-            found.words, found.rank = word_matches(index, base, criteria.data["q"])
+            words = words if words is not None else _WordRows(base)
+            found.words, found.rank = word_matches(index, words, criteria.data["q"])
     if criteria.place:
         found.near_of = (criteria.place, criteria.radius_km)
         if earlier is not None and earlier.near_of == found.near_of:
@@ -91,8 +95,21 @@ def narrowing(
     return found
 
 
+class _WordRows:
+    """The ids and ranks of the providers the database finds for some words, asked once."""
+
+    def __init__(self, base: QuerySet):
+        self.base, self.asked = base, {}
+
+    def __call__(self, q: str) -> tuple[np.ndarray, np.ndarray]:
+        if q not in self.asked:
+            rows = search_providers(self.base, q).queryset.order_by().values_list("pk", "rank")
+            self.asked[q] = _columns(list(rows))
+        return self.asked[q]
+
+
 def word_matches(
-    index: facet_index.FacetIndex, base: QuerySet, q: str
+    index: facet_index.FacetIndex, rows: _WordRows, q: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """Which providers the words match, and how well: one query (none when the same
     words came lately)."""
@@ -101,8 +118,7 @@ def word_matches(
             return word_index.match(index.words, index.providers, tsqueries_remembered(q))
         except word_index.NeedsPositions:
             pass  # a phrase: the database answers
-    rows = search_providers(base, q).queryset.order_by().values_list("pk", "rank")
-    ids, ranks = _columns(list(rows))
+    ids, ranks = rows(q)
     positions, known = facet_index.positions_of(index.provider_ids, ids)
     mask = np.zeros(index.providers, dtype=bool)
     mask[positions[known]] = True
@@ -201,10 +217,20 @@ NO_FEE = 10**10
 UNKNOWN_DISTANCE = 10**11
 
 
-def selection(index: facet_index.FacetIndex, criteria: Criteria, found: Narrowing) -> Selection:
-    """The search's criteria applied to the index, within what the words and place leave."""
+def selection(
+    index: facet_index.FacetIndex, criteria: Criteria, found: Narrowing, alive=None
+) -> Selection:
+    """The search's criteria applied to the index, within what the words and place leave
+    and, in a full index, among the listings that have not changed since (`alive`)."""
+    strict_positions = found.strict_positions()
+    if alive is not None and strict_positions is not None:
+        strict_positions = strict_positions[alive[strict_positions]]
     return Selection(
-        index, criteria.data, found.strict(), found.online(index), found.strict_positions()
+        index,
+        criteria.data,
+        _both(found.strict(), alive),
+        _both(found.online(index), alive),
+        strict_positions,
     )
 
 
@@ -226,35 +252,96 @@ def ordered(
             return Ordered(order[matching[order]])
         ranks = index.name_rank if sort == "name" else index.experience_rank
         return Ordered(positions, key=ranks[positions])
-    then_by_name = index.name_rank[positions]
+    first = _firsts(index, sort, found, chosen, positions)
+    return Ordered(positions, key=first * max(index.providers, 1) + index.name_rank[positions])
+
+
+def _firsts(index, sort: str, found: Narrowing, chosen: Selection, positions) -> np.ndarray:
+    """What each result is ordered by before its name: whole numbers, smaller first."""
+    if sort == "name":
+        return np.zeros(len(positions), dtype=np.int64)
+    if sort == "experience":
+        # The year they started; unknown last.
+        since = index.practising_since[positions]
+        return np.where(np.isnan(since), NO_FEE, np.nan_to_num(since)).astype(np.int64)
     if sort == "distance":
         # In whole millimetres (places closer than that are one place to anyone), then by
         # name; unknown (nan: online, away from the place) comes last.
         km = found.distance_of(positions)
         first = np.where(np.isnan(km), UNKNOWN_DISTANCE, np.round(np.nan_to_num(km) * 1e6))
-        first = first.astype(np.int64)
-    elif sort == "relevance":
-        # Ranks to a millionth, best first; the name rank below them makes each key unique.
-        first = -np.round(found.rank[positions] * 1e6).astype(np.int64)
-    elif sort == "recommended":
-        first = -index.recommendations[positions]
-    else:  # fee, in pence
-        fees = chosen.lowest_fees(positions)
-        first = np.where(np.isnan(fees), NO_FEE, np.round(np.nan_to_num(fees) * 100)).astype(
-            np.int64
+        return first.astype(np.int64)
+    if sort == "relevance":
+        # Ranks to a millionth, best first; the name below them makes each key unique.
+        return -np.round(found.rank[positions] * 1e6).astype(np.int64)
+    if sort == "recommended":
+        return -index.recommendations[positions]
+    # fee, in pence
+    fees = chosen.lowest_fees(positions)
+    return np.where(np.isnan(fees), NO_FEE, np.round(np.nan_to_num(fees) * 100)).astype(np.int64)
+
+
+class Part:
+    """A search in one of a listing index's parts (services/listing_index.py)."""
+
+    def __init__(self, index, alive, criteria: Criteria, base, earlier=None, words=None):
+        self.index, self.alive, self.criteria = index, alive, criteria
+        self.found = narrowing(index, criteria, base, earlier=earlier, words=words)
+        self.chosen = selection(index, criteria, self.found, alive)
+
+    def count(self) -> int:
+        return self.chosen.count()
+
+    @cached_property
+    def ordered(self) -> Ordered:
+        return ordered(self.index, self.criteria, self.found, self.chosen)
+
+    def merge_keys(self, positions: np.ndarray) -> list[tuple]:
+        """(what it is ordered by, lowered name, id) of each of these results: the same
+        in every part, so that the parts' results merge into one order."""
+        firsts = _firsts(self.index, self.criteria.sort(), self.found, self.chosen, positions)
+        return list(
+            zip(
+                firsts.tolist(),
+                self.index.name_keys[positions].tolist(),
+                self.index.provider_ids[positions].tolist(),
+                strict=True,
+            )
         )
-    return Ordered(positions, key=first * max(index.providers, 1) + then_by_name)
 
 
-def results(index: facet_index.FacetIndex, criteria: Criteria, base: QuerySet) -> "ResultList":
-    """The results of a search, ready for a paginator; `.found` keeps the words' matches."""
-    found = narrowing(index, criteria, base)
-    chosen = selection(index, criteria, found)
-    return ResultList(index, ordered(index, criteria, found, chosen), found, chosen)
+def parts(live, criteria: Criteria, base: QuerySet, *, earlier=None) -> list[Part]:
+    """The search in each part of the listing index `live`. `earlier`, the parts of a
+    search this one changes, lend their word and place matches where they are the same."""
+    words = _WordRows(base)
+    return [
+        Part(index, alive, criteria, base, None if earlier is None else earlier[n].found, words)
+        for n, (index, alive) in enumerate(live.parts)
+    ]
 
 
-def count(index: facet_index.FacetIndex, criteria: Criteria, found: Narrowing) -> int:
-    return selection(index, criteria, found).count()
+def results(live, criteria: Criteria, base: QuerySet) -> "ResultList":
+    """The results of a search, ready for a paginator; `.parts` keep the words' matches."""
+    return ResultList(parts(live, criteria, base))
+
+
+def count(live, criteria: Criteria, base: QuerySet, *, earlier=None) -> int:
+    return sum(part.count() for part in parts(live, criteria, base, earlier=earlier))
+
+
+class Selections:
+    """The option counts of a search over every part of the index."""
+
+    def __init__(self, searched: list[Part]):
+        self.searched = searched
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        total: dict[str, dict[str, int]] = {}
+        for part in self.searched:
+            for name, options in part.chosen.counts().items():
+                into = total.setdefault(name, {})
+                for option, n in options.items():
+                    into[option] = into.get(option, 0) + n
+        return total
 
 
 class ResultList:
@@ -265,34 +352,47 @@ class ResultList:
     start from the same work.
     """
 
-    def __init__(
-        self,
-        index: facet_index.FacetIndex,
-        positions: Ordered,
-        found: Narrowing,
-        chosen: Selection,
-    ):
-        self.index, self.positions, self.found, self.selection = index, positions, found, chosen
+    def __init__(self, searched: list[Part]):
+        self.parts = searched
+        self.selection = Selections(searched)
+
+    @cached_property
+    def _count(self) -> int:
+        return sum(len(part.ordered) for part in self.parts)
 
     def count(self) -> int:
-        return len(self.positions)
+        return self._count
 
     def __len__(self) -> int:
         return self.count()
 
+    def _page(self, page: slice) -> list[tuple[int, int]]:
+        """(part, position) of the results on this slice."""
+        if len(self.parts) == 1:
+            return [(0, p) for p in np.asarray(self.parts[0].ordered[page]).tolist()]
+        # Each part's first results as far as the page, merged.
+        stop = self.count() if page.stop is None else min(page.stop, self.count())
+        rows = []
+        for number, part in enumerate(self.parts):
+            positions = np.asarray(part.ordered[slice(0, stop)])
+            keys = part.merge_keys(positions)
+            rows.extend(zip(keys, [number] * len(keys), positions.tolist(), strict=True))
+        rows.sort()
+        return [(number, position) for _, number, position in rows[page]]
+
     def __getitem__(self, page: slice) -> list["Listed"]:
-        positions = np.asarray(self.positions[page])
-        ids = self.index.provider_ids[positions].tolist()
+        shown = self._page(page)
+        ids = [int(self.parts[n].index.provider_ids[p]) for n, p in shown]
         rows = card_rows(ids)
-        distances = self.found.distance_of(positions)
-        ranks = None if self.found.rank is None else self.found.rank[positions]
         listed = []
-        for at, pk in enumerate(ids):
+        for (number, position), pk in zip(shown, ids, strict=True):
             row = rows.get(pk)
             if row is None:
                 continue  # unpublished since the index was built
-            row.distance_km = _value(distances, at)
-            row.rank = _value(ranks, at)
+            found = self.parts[number].found
+            at = np.array([position])
+            row.distance_km = _value(found.distance_of(at), 0)
+            row.rank = None if found.rank is None else _value(found.rank[at], 0)
             listed.append(row)
         return listed
 

@@ -2,6 +2,7 @@
 
 import datetime
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import uuid4
 
@@ -1249,3 +1250,26 @@ class ListingsVersion(models.Model):
     @classmethod
     def current(cls) -> int:
         return cls.objects.filter(pk=1).values_list("number", flat=True).first() or 0
+
+
+class ListingChange(models.Model):
+    """One listing changed (or, with no provider, every listing may have): the log each
+    process's listing index follows to apply edits in place (services/listing_index.py).
+    The id is the log's sequence number; rows older than a day are pruned."""
+
+    provider_id = models.BigIntegerField(null=True)
+    changed_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self):
+        return f"change {self.pk} to listing {self.provider_id or 'all'}"
+
+
+def listings_changed(provider_ids: Iterable[int] | None = None) -> None:
+    """Say that these listings' published facts changed (None: any listing's, as when a
+    term is renamed): every process's listing index applies it within seconds, and the
+    HSDS API's ETags move. Called in the same transaction as the change where there is one."""
+    ListingsVersion.bump()
+    ids = [None] if provider_ids is None else sorted(set(provider_ids))
+    ListingChange.objects.bulk_create(
+        [ListingChange(provider_id=pk) for pk in ids], batch_size=1000
+    )

@@ -1,7 +1,7 @@
 """Write-side operations on recommendations: submit, approve, reject, delete.
 
 Each one that changes what the public sees recounts Provider.recommendations_approved
-and bumps ListingsVersion (as services/listings.py does), so the in-memory listing index
+and says the listing changed (as services/listings.py does), so the in-memory listing index
 rebuilds and "recommended" results follow.
 """
 
@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from services.models import ListingsVersion, Provider, Recommendation
+from services.models import Provider, Recommendation, listings_changed
 
 
 def recommendation_submit(
@@ -40,7 +40,7 @@ def recommendation_submit(
 
 def recommendations_recount(*, provider_id: int) -> None:
     """Recount a provider's approved recommendations (rather than add or subtract one, so the
-    number cannot drift); bump the listings version when it moved."""
+    number cannot drift); say the listing changed when it moved."""
     count = Recommendation.objects.approved().filter(provider_id=provider_id).count()
     changed = (
         Provider.objects.filter(pk=provider_id)
@@ -48,7 +48,7 @@ def recommendations_recount(*, provider_id: int) -> None:
         .update(recommendations_approved=count)
     )
     if changed:
-        ListingsVersion.bump()
+        listings_changed([provider_id])
 
 
 def _moderate(*, recommendation: Recommendation, status: str, by) -> Recommendation:

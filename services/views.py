@@ -16,7 +16,7 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
-from services import facet_index, matching, page_frame, results
+from services import listing_index, matching, page_frame, results
 from services.comparison import comparison_build
 from services.facets import facet_counts
 from services.filters import (
@@ -80,7 +80,7 @@ def find(request):
     base = SimpleLazyObject(Provider.objects.published)
     query = request.GET.copy()
     # First: seeing that the listings changed also forgets the places they named.
-    index = facet_index.current_index()
+    index = listing_index.current_index()
     form = search_form(query)
     criteria = criteria_of(form)
     result_list = matching.results(index, criteria, base)
@@ -93,7 +93,6 @@ def find(request):
             form = search_form(query)
             criteria = criteria_of(form)
             result_list = matching.results(index, criteria, base)
-    found = result_list.found
 
     paginator = Paginator(result_list, RESULTS_PER_PAGE)
     if len(set(request.GET.getlist("page"))) > 1:
@@ -106,9 +105,7 @@ def find(request):
     def count(relaxed) -> int:
         # The same words and, mostly, the same place: their matches are reused, so no
         # query and no distances per suggestion.
-        return matching.count(
-            index, relaxed, matching.narrowing(index, relaxed, base, earlier=found)
-        )
+        return matching.count(index, relaxed, base, earlier=result_list.parts)
 
     place_label = criteria.place.label if criteria.place else ""
     counts = facet_counts(criteria, base, selection=result_list.selection)

@@ -33,7 +33,7 @@ POSTINGS_SQL = """
                                                 ELSE 3 END),
                ''::bytea ORDER BY p.id)
       FROM services_provider p, unnest(p.search_vector) u
-     WHERE p.status = %s
+     WHERE p.status = %s AND (%s IS NULL OR p.id = ANY(%s))
      GROUP BY u.lexeme
 """
 
@@ -42,7 +42,7 @@ POSTINGS_SQL = """
 PAIRS_SQL = """
     SELECT u.lexeme, string_agg(int8send(p.id), ''::bytea ORDER BY p.id)
       FROM services_provider p, unnest(p.phrase_pairs) u
-     WHERE p.status = %s
+     WHERE p.status = %s AND (%s IS NULL OR p.id = ANY(%s))
      GROUP BY u.lexeme
 """
 
@@ -57,22 +57,24 @@ class Postings:
     codes: np.ndarray  # uint8: the most prominent weight it has in each (0 = A ... 3 = D)
 
 
-def build(locate) -> dict[str, Postings]:
-    """Every lexeme of the published listings, with its postings (one query).
+def build(locate, ids=None) -> dict[str, Postings]:
+    """Every lexeme of the published listings (or of those among `ids`), with its
+    postings (one query).
 
     `locate(ids)` gives each provider's position in the listing index, and whether it
     is there (a listing published after the providers were read is not, yet).
     """
     words = {}
     with connection.cursor() as cursor:
-        cursor.execute(POSTINGS_SQL, [Provider.Status.PUBLISHED])
+        among = None if ids is None else list(ids)
+        cursor.execute(POSTINGS_SQL, [Provider.Status.PUBLISHED, among, among])
         for lexeme, ids, codes in cursor:
             positions, known = locate(np.frombuffer(bytes(ids), dtype=">i8"))
             words[lexeme] = Postings(
                 positions=positions[known].astype(np.int32),
                 codes=np.frombuffer(bytes(codes), np.uint8)[known],
             )
-        cursor.execute(PAIRS_SQL, [Provider.Status.PUBLISHED])
+        cursor.execute(PAIRS_SQL, [Provider.Status.PUBLISHED, among, among])
         for pair, ids in cursor:
             positions, known = locate(np.frombuffer(bytes(ids), dtype=">i8"))
             words[pair] = Postings(positions=positions[known].astype(np.int32), codes=None)

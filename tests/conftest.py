@@ -251,15 +251,15 @@ MANCHESTER = (53.4808, -2.2426)
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache: taxonomy options, synonyms and the
-    in-memory facet index (which tests must see rebuilt after every change)."""
+    in-memory listing index (which tests must see follow every change)."""
     from django.core.cache import cache
 
-    from services import facet_index
+    from services import listing_index
     from services.memo import Memo
 
     cache.clear()
     Memo.forget_all()
-    facet_index.forget()
+    listing_index.forget()
     yield
     cache.clear()
     Memo.forget_all()
@@ -529,11 +529,9 @@ def html_form():
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path_factory):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.FACET_INDEX_MIN_AGE = 0
-    # Tests look right after a change: every page asks whether the listings changed,
-    # and the index follows them in the same request.
-    settings.FACET_INDEX_CHECK_SECONDS = 0
-    settings.FACET_INDEX_REBUILD_IN_BACKGROUND = False
+    # Tests look right after a change: every page reads the change log, and the index
+    # applies what changed in the same request.
+    settings.LISTING_INDEX_FOLLOW = "inline"
     # WhiteNoise warns on every client when `collectstatic` has not been run.
     settings.STATIC_ROOT = tmp_path_factory.getbasetemp() / "staticfiles"
     settings.STATIC_ROOT.mkdir(exist_ok=True)

@@ -16,7 +16,7 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from services import facet_index, geo, matching, selection
+from services import geo, listing_index, matching, selection
 from services.facets import facet_counts, facet_counts_in_sql
 from services.filters import (
     FLAG_FILTERS,
@@ -345,7 +345,7 @@ def test_a_provider_with_two_places_in_range_is_listed_once_at_the_nearest(make_
     assert [p.name for p in results] == ["Far Rooms", "Two Rooms", "Between"]
     assert results[0].distance_km == pytest.approx(0, abs=0.01)
     # The index (services/matching.py) the same way: each once, at the nearest place.
-    index = facet_index.current_index()
+    index = listing_index.current_index()
     listed = matching.results(index, filterset.criteria, Provider.objects.published())[0:3]
     assert [(p.name, p.distance_km) for p in listed] == [
         (p.name, pytest.approx(p.distance_km, abs=1e-6)) for p in results
@@ -600,13 +600,21 @@ FACET_QUERIES = [
 ]
 
 
-@pytest.fixture(params=["broad", "narrow", "several"])
+@pytest.fixture(params=["broad", "narrow", "several", "edited"])
 def way(request, monkeypatch):
     """Each way services/selection.py works: every set of providers taken the narrow way
     (provider by provider), or none (and those with several services checked all
     together); or only those with several services, so that the others are settled by
     what the index holds per provider. And both ways of sorting by name or experience
-    (services/matching.py)."""
+    (services/matching.py). And an index with every other listing edited since it was
+    built, so that its results and counts come from both its parts, merged
+    (services/listing_index.py)."""
+    if request.param == "edited":
+        index = listing_index.current_index()
+        edited = sorted(Provider.objects.published().values_list("pk", flat=True))[::2]
+        listing_index._follower.index = index.with_changes(edited)
+        assert len(listing_index.current_index().parts) == 2
+        return request.param
     narrow = request.param != "broad"
     monkeypatch.setattr(selection, "NARROW_SHARE", 1.0 if narrow else 0.0)
     monkeypatch.setattr(selection, "SEVERAL_NARROW_SHARE", 1.0 if narrow else 0.0)
@@ -710,7 +718,7 @@ def test_recommended_lists_the_recommended_most_first(varied):
         "Amber",
         "Cedar",
     ]
-    index = facet_index.current_index()
+    index = listing_index.current_index()
     criteria = filtered({"sort": "recommended"}).criteria
     results = matching.results(index, criteria, Provider.objects.published())
     assert [p.name for p in results[0:4]] == ["Gorse", "Amber", "Cedar", "Birch"]
@@ -737,9 +745,9 @@ def test_the_index_gives_the_databases_results_in_its_order(varied, params, sort
     filterset = filtered({**params, "sort": sort} if sort else params)
     criteria, base = filterset.criteria, Provider.objects.published()
     expected = list(filterset.qs)
-    index = facet_index.current_index()
+    index = listing_index.current_index()
     results = matching.results(index, criteria, base)
-    assert results.count() == len(expected) == matching.count(index, criteria, results.found)
+    assert results.count() == len(expected) == matching.count(index, criteria, base)
     shown = results[0 : len(expected)]
     if criteria.sort() == "relevance" and connection.vendor == "postgresql":
         # The word index ranks by the weight of each word's place (test_word_index.py),
@@ -758,7 +766,7 @@ def test_the_index_gives_the_databases_results_in_its_order(varied, params, sort
 
 def test_a_page_reads_only_its_own_rows(varied, django_assert_num_queries):
     filterset = filtered({"sort": "name"})
-    index = facet_index.current_index()
+    index = listing_index.current_index()
     results = matching.results(index, filterset.criteria, Provider.objects.published())
     everyone = [p.name for p in filterset.qs]
     with django_assert_num_queries(1):

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.http import QueryDict
 
-from services import facet_index, geo, matching
+from services import geo, listing_index, matching
 from services.filters import ProviderFilter
 from services.models import Location, Provider
 from tests.conftest import LEEDS
@@ -259,7 +259,7 @@ def test_the_listing_index_and_the_sql_reference_measure_alike(hidden, open_door
     params = {"lat": here[0], "lng": here[1], "radius": "25", "sort": "distance"}
     criteria = ProviderFilter(QueryDict(urlencode(params)), queryset=Provider.objects.published())
     in_sql = [(p.name, p.distance_km) for p in criteria.qs]
-    index = facet_index.current_index()
+    index = listing_index.current_index()
     listed = matching.results(index, criteria.criteria, Provider.objects.published())[0:2]
     assert [(p.name, p.distance_km) for p in listed] == [
         (name, pytest.approx(km, abs=1e-9)) for name, km in in_sql

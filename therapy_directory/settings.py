@@ -215,13 +215,11 @@ CRISIS_LINE = {
     ),
     "phone": os.environ.get("DJANGO_CRISIS_LINE_PHONE", "116 123"),
 }
-# Results and filter option counts come from an in-memory index (services/facet_index.py),
-# rebuilt at most this often after listings change, in a background thread while the
-# pages are answered from the previous one.
-FACET_INDEX_MIN_AGE = int(os.environ.get("DJANGO_FACET_INDEX_MIN_AGE", "30"))
-# Whether the listings changed is asked of the database at most this often (seconds).
-FACET_INDEX_CHECK_SECONDS = float(os.environ.get("DJANGO_FACET_INDEX_CHECK_SECONDS", "1"))
-FACET_INDEX_REBUILD_IN_BACKGROUND = True
+# Results and filter option counts come from an in-memory index in each process, which
+# applies the listings' edits in place (services/listing_index.py): a thread reads the
+# change log this often (seconds), so an edit shows within about that, plus its apply.
+LISTING_INDEX_FOLLOW = "thread"
+LISTING_INDEX_FOLLOW_SECONDS = float(os.environ.get("DJANGO_LISTING_INDEX_FOLLOW_SECONDS", "0.5"))
 SITE_NAME = os.environ.get("DJANGO_SITE_NAME", "Find Therapeutic Support")
 # The country the listings are in: its places win when a name is ambiguous
 # ("London" is London, England, not London, Ontario).

@@ -16,7 +16,7 @@ from services.bulk_writes import rows_update
 from services.history import revisions_add
 from services.indexing import search_index_write, search_queryset
 from services.listing_csv.checking import CsvCheck, RowPlan
-from services.models import ListingsVersion, Location, Provider, Qualification, Service
+from services.models import Location, Provider, Qualification, Service, listings_changed
 from services.planner_statistics import planner_statistics_update
 
 BATCH = 500
@@ -112,7 +112,7 @@ def _index_and_history(comments: dict[int, tuple[int, str]], *, by) -> None:
         revisions_add(
             listings=[(provider, comments[provider.pk][1]) for provider in providers], by=by
         )
-    ListingsVersion.bump()
+    listings_changed(ids)
     logged = defaultdict(list)
     for provider in Provider.objects.filter(pk__in=ids).only("pk", "name"):
         logged[comments[provider.pk]].append(provider)

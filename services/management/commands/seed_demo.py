@@ -30,7 +30,6 @@ from services.models import (
     Concern,
     Gender,
     Language,
-    ListingsVersion,
     Location,
     Provider,
     Qualification,
@@ -41,6 +40,7 @@ from services.models import (
     Service,
     ServiceAtLocation,
     SupportType,
+    listings_changed,
 )
 from services.planner_statistics import planner_statistics_update
 
@@ -189,7 +189,7 @@ class Command(BaseCommand):
             size = min(batch_size, providers - made)
             with transaction.atomic():
                 generator.insert_batch(size)
-                ListingsVersion.bump()
+                listings_changed()
             made += size
             self.stdout.write(
                 f"  {made:,}/{providers:,} providers ({time.monotonic() - started:.1f} s)"

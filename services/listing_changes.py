@@ -1,0 +1,67 @@
+"""Reading the log of listing changes (models.ListingChange) in order, without missing one.
+
+Sequence numbers are handed out when a row is inserted, but rows become visible when
+their transaction commits: on PostgreSQL, change 41 can appear after 42 was read. A
+number skipped is kept as a gap and looked for again until GAP_SECONDS have passed (a
+rolled-back change leaves a gap for good).
+"""
+
+import time
+
+from django.db import connection
+
+from services.models import ListingChange
+
+# Every listing may have changed (a change with no provider): build everything again.
+EVERY_LISTING = object()
+
+# Longer than any transaction that writes listings is expected to stay open.
+GAP_SECONDS = 60
+
+_TABLE = ListingChange._meta.db_table
+_AFTER_SQL = f"SELECT id, provider_id FROM {_TABLE} WHERE id > %s ORDER BY id"
+_LAST_SQL = f"SELECT MAX(id) FROM {_TABLE}"
+
+
+class ChangeReader:
+    def __init__(self, last: int):
+        self.last = last
+        self.gaps: dict[int, float] = {}  # number: when it was first missed
+
+    @classmethod
+    def from_now(cls) -> "ChangeReader":
+        """A reader of the changes after the latest one committed."""
+        with connection.cursor() as cursor:
+            cursor.execute(_LAST_SQL)
+            return cls(cursor.fetchone()[0] or 0)
+
+    def read(self):
+        """The ids of the listings changed since the last read (a set), or EVERY_LISTING."""
+        now = time.monotonic()
+        self.gaps = {n: seen for n, seen in self.gaps.items() if now - seen < GAP_SECONDS}
+        after = min(self.gaps, default=self.last + 1) - 1
+        with connection.cursor() as cursor:
+            cursor.execute(_AFTER_SQL, [min(after, self.last)])
+            rows = cursor.fetchall()
+        changed = set()
+        for number, provider_id in rows:
+            if number <= self.last and self.gaps.pop(number, None) is None:
+                continue  # read before
+            for missing in range(self.last + 1, number):
+                self.gaps[missing] = now
+            self.last = max(self.last, number)
+            if provider_id is None:
+                return self._every()
+            changed.add(provider_id)
+        return changed
+
+    def _every(self):
+        # Whatever else is logged is in the full build that follows.
+        self.gaps.clear()
+        self.from_latest()
+        return EVERY_LISTING
+
+    def from_latest(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(_LAST_SQL)
+            self.last = max(self.last, cursor.fetchone()[0] or 0)
