@@ -1,4 +1,4 @@
-"""The listing index follows changes: in the request in tests, in a thread in production."""
+"""The full listing index's own structures: option bits, counts, packing, freeing."""
 
 import gc
 import weakref
@@ -7,49 +7,8 @@ import numpy as np
 import pytest
 
 from services import facet_index, selection
-from services.models import Provider
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def published() -> int:
-    return facet_index.current_index().providers
-
-
-def test_a_change_is_picked_up_in_the_background(make_listing, settings):
-    settings.FACET_INDEX_REBUILD_IN_BACKGROUND = True
-    make_listing("First")
-    before = facet_index.current_index()  # no index yet: built in the request
-    assert before.providers == 1
-
-    make_listing("Second")
-    # The page is answered at once from the index as it was...
-    assert facet_index.current_index() is before
-    facet_index._rebuilding.join(timeout=30)
-    # ...and the next one from the rebuilt index.
-    after = facet_index.current_index()
-    assert after is not before and after.providers == 2
-    assert Provider.objects.published().count() == 2
-
-
-def test_whether_the_listings_changed_is_asked_once_a_check_interval(
-    make_listing, settings, django_assert_num_queries
-):
-    settings.FACET_INDEX_CHECK_SECONDS = 60
-    make_listing("First")
-    assert published() == 1
-    make_listing("Second")
-    with django_assert_num_queries(0):
-        assert published() == 1  # not asked again yet
-    settings.FACET_INDEX_CHECK_SECONDS = 0
-    assert published() == 2
-
-
-def test_without_background_rebuilds_the_request_waits_for_the_new_index(make_listing):
-    make_listing("First")
-    assert published() == 1
-    make_listing("Second")
-    assert published() == 2
 
 
 def test_option_bits_agree_with_the_booleans_beyond_64_options(monkeypatch):
@@ -158,7 +117,7 @@ def test_an_old_index_is_freed_as_soon_as_it_is_dropped(make_listing):
     """After a rebuild the old index (hundreds of MB at a million listings) goes at once,
     not at the cycle collector's next full pass: nothing in it refers back to it."""
     make_listing()
-    index = facet_index.build((0, None))
+    index = facet_index.build()
     selection.several_block(index)  # the one Narrow the index keeps
     gone = weakref.ref(index)
     gc.disable()

@@ -1,0 +1,179 @@
+"""The listing index applies edits in place (services/listing_index.py): from the change
+log, in the request in tests and in a thread in production, merging in the background."""
+
+import random
+import threading
+import time
+from decimal import Decimal
+from urllib.parse import urlencode
+
+import pytest
+from django.db import connection
+from django.http import QueryDict
+
+from services import listing_index, matching
+from services.facets import facet_counts, facet_counts_in_sql
+from services.filters import ProviderFilter
+from services.listing_changes import EVERY_LISTING, ChangeReader
+from services.models import ListingChange, Provider, Service, listings_changed
+from tests.conftest import LEEDS, MANCHESTER
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def filtered(params: dict) -> ProviderFilter:
+    query = QueryDict(urlencode(params, doseq=True))
+    return ProviderFilter(query, queryset=Provider.objects.published())
+
+
+def names(params: dict) -> list[str]:
+    """The results the page would list, from the listing index."""
+    filterset = filtered(params)
+    found = matching.results(
+        listing_index.current_index(), filterset.criteria, Provider.objects.published()
+    )
+    return [listed.name for listed in found[0 : found.count()]]
+
+
+def test_an_edit_is_applied_without_building_the_whole_index_again(make_listing):
+    first = make_listing("First")
+    make_listing("Second")
+    before = listing_index.current_index()
+    assert before.providers == 2 and len(before.parts) == 1
+
+    first.name = "Zebra"
+    first.save()
+    listings_changed([first.pk])
+    after = listing_index.current_index()
+    assert after.base is before.base  # the full index is kept...
+    assert after.changed == {first.pk}  # ...and only the listing edited read again
+    assert names({"sort": "name"}) == ["Second", "Zebra"]
+
+    Provider.objects.filter(pk=first.pk).update(status=Provider.Status.DRAFT)
+    listings_changed([first.pk])
+    assert names({}) == ["Second"]
+    assert listing_index.current_index().providers == 1
+
+
+def test_results_and_counts_agree_with_the_database_through_random_edits(make_listing):
+    """Publishing, unpublishing, renaming, fees, availability, new and deleted listings,
+    in a random order: after each, the index's results, order and counts are the SQL
+    reference's, and a full build from scratch says the same."""
+    rng = random.Random(20)
+    towns = [("Leeds", *LEEDS), ("Manchester", *MANCHESTER)]
+    concerns = ["grief", "anxiety", "depression"]
+    made = [
+        make_listing(
+            f"Listing {n}",
+            places=[towns[n % 2]],
+            accepting_new_clients=n % 3 == 0,
+            services=[{"concerns": [concerns[n % 3]], "fee_min": Decimal(30 + 10 * n)}],
+        )
+        for n in range(8)
+    ]
+    searches = [
+        {"sort": "name"},
+        {"concern": ["grief"], "sort": "fee"},
+        {"near": "Leeds", "accepting": "1"},
+        {"max_fee": "60", "sort": "name"},
+    ]
+    listing_index.current_index()
+    for step in range(24):
+        provider = rng.choice(made)
+        edit = rng.choice(["status", "name", "accepting", "fee", "new", "delete"])
+        if edit == "status":
+            published = Provider.objects.get(pk=provider.pk).status == Provider.Status.PUBLISHED
+            status = Provider.Status.DRAFT if published else Provider.Status.PUBLISHED
+            Provider.objects.filter(pk=provider.pk).update(status=status)
+        elif edit == "name":
+            Provider.objects.filter(pk=provider.pk).update(name=rng.choice("ABCXYZ") + str(step))
+        elif edit == "accepting":
+            Provider.objects.filter(pk=provider.pk).update(accepting_new_clients=rng.random() < 0.5)
+        elif edit == "fee":
+            Service.objects.filter(provider_id=provider.pk).update(
+                fee_min=Decimal(rng.randrange(0, 120))
+            )
+        elif edit == "new":
+            provider = make_listing(
+                f"New {step}",
+                places=[rng.choice(towns)],
+                services=[{"concerns": [rng.choice(concerns)], "fee_min": Decimal(45)}],
+            )
+            made.append(provider)
+        else:
+            made.remove(provider)
+            Provider.objects.filter(pk=provider.pk).delete()
+        listings_changed([provider.pk])
+        for params in searches:
+            filterset = filtered(params)
+            expected = [p.name for p in filterset.qs]
+            assert names(params) == expected, (step, edit, params)
+            base = Provider.objects.published()
+            assert _nonzero(facet_counts(filterset.criteria, base)) == _nonzero(
+                facet_counts_in_sql(filterset.criteria, base)
+            ), (step, edit, params)
+    edited = [names(params) for params in searches]
+    listing_index.forget()
+    assert [names(params) for params in searches] == edited
+
+
+def _nonzero(counts: dict) -> dict:
+    return {name: {o: n for o, n in options.items() if n} for name, options in counts.items()}
+
+
+def test_edits_are_followed_by_a_thread_in_production(make_listing, settings):
+    settings.LISTING_INDEX_FOLLOW = "thread"
+    settings.LISTING_INDEX_FOLLOW_SECONDS = 0.05
+    make_listing("First")
+    assert listing_index.current_index().providers == 1
+    make_listing("Second")  # its save says the listing changed
+    deadline = time.monotonic() + 10
+    while listing_index.current_index().providers != 2:
+        assert time.monotonic() < deadline, "the change was not applied"
+        time.sleep(0.05)
+    assert any(t.name == "listing-index-follow" for t in threading.enumerate())
+
+
+def test_many_edits_are_merged_into_a_new_full_index(make_listing, monkeypatch):
+    monkeypatch.setattr(listing_index, "MERGE_AT_LEAST", 2)
+    monkeypatch.setattr(listing_index, "MERGE_SHARE", 0)
+    listings = [make_listing(f"Listing {n}") for n in range(4)]
+    before = listing_index.current_index()
+    for listing in listings[:3]:
+        listings_changed([listing.pk])
+    listing_index.current_index()  # three changed: over the limit, so a merge starts
+    listing_index._follower.merging.join(timeout=30)
+    after = listing_index.current_index()
+    assert after.base is not before.base
+    assert after.changed == frozenset() and after.providers == 4
+
+
+def test_a_change_to_every_listing_merges_in_the_background(make_listing):
+    make_listing("First")
+    before = listing_index.current_index()
+    Provider.objects.update(name="Renamed")
+    listings_changed()  # as when a term every listing uses is deleted
+    assert listing_index.current_index() is before  # answered from the old one meanwhile
+    listing_index._follower.merging.join(timeout=30)
+    assert names({}) == ["Renamed"]
+
+
+def test_a_change_committed_out_of_order_is_not_missed(db):
+    """On PostgreSQL a change can become visible after a later-numbered one: the number
+    it left is looked for again."""
+    reader = ChangeReader.from_now()
+    start = reader.last
+    ListingChange.objects.create(pk=start + 2, provider_id=20)
+    assert reader.read() == {20}
+    assert start + 1 in reader.gaps
+    ListingChange.objects.create(pk=start + 1, provider_id=10)  # committed late
+    assert reader.read() == {10}
+    assert reader.read() == set() and not reader.gaps
+    ListingChange.objects.create(pk=start + 3, provider_id=None)
+    assert reader.read() is EVERY_LISTING
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # explicit ids do not move the sequence
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)",
+                [ListingChange._meta.db_table, start + 3],
+            )
