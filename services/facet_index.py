@@ -15,26 +15,29 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.db import connection
+from django.db.models import BooleanField, ExpressionWrapper
 from django.db.models.functions import Lower
 
-from services import geo, word_index
+from services import criteria, geo, word_index
+from services.criteria import CRITERIA, Choices, Flag, Level
 from services.models import (
-    FORMAT_FIELDS,
     Location,
     Provider,
-    Qualification,
     Service,
 )
 
-# The filters that describe one service, and those that describe the provider.
-SERVICE_LIST_FILTERS = ("type", "concern", "approach", "age_group", "format")
-SERVICE_FLAGS = {
-    "sliding_scale": "sliding_scale",
-    "free": "is_free",
-    "insurance": "accepts_insurance",
-}
-PROVIDER_LIST_FILTERS = ("language", "gender")
-PROVIDER_FLAGS = ("accepting", "verified", "recommended")
+# The criteria that describe one service, and those that describe the provider
+# (services/criteria.py): each is rows of booleans here, one per option.
+SERVICE_LIST_FILTERS = criteria.of(Choices, Level.SERVICE)
+SERVICE_FLAGS = criteria.of(Flag, Level.SERVICE)
+PROVIDER_LIST_FILTERS = criteria.of(Choices, Level.PROVIDER)
+PROVIDER_FLAGS = criteria.of(Flag, Level.PROVIDER)
+PLACE_CRITERIA = criteria.place_criteria()
+# The queries a build asks of the database for the criteria: one per option of a fixed
+# list, one per flag or taxonomy.
+CRITERIA_QUERIES = sum(
+    len(getattr(c, "fixed", ())) or 1 for c in CRITERIA.values() if isinstance(c, Choices | Flag)
+)
 
 
 @dataclass
@@ -309,6 +312,8 @@ class FacetIndex:
     place_lng_radians: np.ndarray | None = None
     place_owner: np.ndarray | None = None
     place_key: np.ndarray | None = None
+    # For each place criterion (criteria.place_criteria()), bool over the places above.
+    place_meets: dict = field(default_factory=dict)
     # PostgreSQL: which providers each search word is in (services/word_index.py).
     words: dict | None = None
 
@@ -331,28 +336,13 @@ def build(ids=None) -> FacetIndex:
     providers = list(
         _among(Provider.objects.published(), "pk", ids)
         .order_by("pk")
-        .values_list(
-            "pk",
-            Lower("name"),
-            "gender__slug",
-            "accepting_new_clients",
-            "practising_since",
-            "recommendations_approved",
-        )
+        .values_list("pk", Lower("name"), "practising_since", "recommendations_approved")
     )
     provider_ids = np.fromiter((row[0] for row in providers), dtype=np.int64, count=len(providers))
     services = list(
         Service.objects.filter(**published)
         .order_by("provider_id", "pk")
-        .values_list(
-            "pk",
-            "provider_id",
-            "support_type__slug",
-            *FORMAT_FIELDS.values(),
-            *SERVICE_FLAGS.values(),
-            "fee_min",
-            "fee_max",
-        )
+        .values_list("pk", "provider_id", "is_free", "fee_min", "fee_max")
     )
     # Services are held grouped by provider, so the providers of any subset of them come
     # in order: counting distinct providers is counting where the provider changes.
@@ -360,63 +350,31 @@ def build(ids=None) -> FacetIndex:
     service_order = np.argsort(service_ids)
     owners = np.fromiter((row[1] for row in services), dtype=np.int64, count=len(services))
     index = FacetIndex(
-        provider_ids=provider_ids,
-        service_owner=np.searchsorted(provider_ids, owners),
+        provider_ids=provider_ids, service_owner=np.searchsorted(provider_ids, owners)
     )
-    columns = list(zip(*services, strict=True)) if services else [[] for _ in range(11)]
-
-    def column(i: int, dtype=bool) -> np.ndarray:
-        return np.array(columns[i], dtype=dtype)
-
-    service_masks = {"type": _options_of(column(2, object))}
-    service_masks["format"] = {name: column(3 + i) for i, name in enumerate(FORMAT_FIELDS)}
-    for i, name in enumerate(SERVICE_FLAGS):
-        service_masks[name] = {"1": column(6 + i)}
-    index.is_free = service_masks["free"]["1"]
-    index.fee_min = np.array(
-        [float("nan") if v is None else float(v) for v in columns[9]], dtype=float
-    )
-    index.fee_max = np.array(
-        [float("nan") if v is None else float(v) for v in columns[10]], dtype=float
-    )
+    index.is_free = np.array([row[2] for row in services], dtype=bool)
+    index.fee_min = np.array([np.nan if row[3] is None else float(row[3]) for row in services])
+    index.fee_max = np.array([np.nan if row[4] is None else float(row[4]) for row in services])
     with np.errstate(invalid="ignore"):
         index.sort_fee = np.where(
             index.is_free, 0.0, np.where(np.isnan(index.fee_min), index.fee_max, index.fee_min)
         )
-    for name, relation, term in [
-        ("concern", "concerns", "concern"),
-        ("approach", "approaches", "approach"),
-        ("age_group", "age_groups", "agegroup"),
-    ]:
-        links = _among(
-            getattr(Service, relation).through.objects, "service__provider_id", ids
-        ).filter(service__provider__status=Provider.Status.PUBLISHED)
-        rows = links.values_list("service_id", f"{term}__slug")
-        service_masks[name] = _link_masks(rows, service_ids, sorter=service_order)
+    listed = Service.objects.filter(**published)
+    service_masks = {
+        name: _criterion_masks(CRITERIA[name], listed, service_ids, service_order)
+        for name in (*SERVICE_LIST_FILTERS, *SERVICE_FLAGS)
+    }
 
     index.name_keys = np.array([row[1] for row in providers], dtype=object)
-    provider_masks = {
-        "gender": _options_of(np.array([row[2] or "" for row in providers], dtype=object))
-    }
-    provider_masks["gender"].pop("", None)
-    provider_masks["accepting"] = {"1": np.array([row[3] for row in providers], dtype=bool)}
-    index.recommendations = np.array([row[5] for row in providers], dtype=np.int64)
-    provider_masks["recommended"] = {"1": index.recommendations > 0}
+    index.recommendations = np.array([row[3] for row in providers], dtype=np.int64)
     index.practising_since = np.array(
-        [float("nan") if row[4] is None else row[4] for row in providers], dtype=float
+        [np.nan if row[2] is None else row[2] for row in providers], dtype=float
     )
-    languages = Provider.languages.through.objects.filter(**published).values_list(
-        "provider_id", "language__slug"
-    )
-    provider_masks["language"] = _link_masks(languages, provider_ids)
-    verified = (
-        Qualification.objects.filter(
-            kind=Qualification.Kind.LICENCE, verified_on__isnull=False, **published
-        )
-        .values_list("provider_id", flat=True)
-        .distinct()
-    )
-    provider_masks["verified"] = {"1": _positions_mask(list(verified), provider_ids)}
+    listed = _among(Provider.objects.published(), "pk", ids)
+    provider_masks = {
+        name: _criterion_masks(CRITERIA[name], listed, provider_ids)
+        for name in (*PROVIDER_LIST_FILTERS, *PROVIDER_FLAGS)
+    }
 
     _add_service_groups(index)
     index.provider_options = {
@@ -442,6 +400,22 @@ def build(ids=None) -> FacetIndex:
     if connection.vendor == "postgresql":
         index.words = word_index.build(lambda found: positions_of(index.provider_ids, found), ids)
     return index
+
+
+def _criterion_masks(criterion, listed, all_ids, sorter=None) -> dict[str, np.ndarray]:
+    """{option: bool over all_ids}: which of the services or providers `listed` have it."""
+    if isinstance(criterion, Flag):
+        found = listed.filter(criterion.condition()).values_list("pk", flat=True)
+        return {"1": _positions_mask(list(found), all_ids, sorter)}
+    if criterion.taxonomy is not None:
+        rows = listed.exclude(**{criterion.path: None}).values_list("pk", criterion.path)
+        return _link_masks(rows, all_ids, sorter)
+    return {
+        option: _positions_mask(
+            list(listed.filter(condition).values_list("pk", flat=True)), all_ids, sorter
+        )
+        for option, _label, condition in criterion.fixed
+    }
 
 
 def _among(queryset, field: str, ids):
@@ -505,9 +479,15 @@ def _add_places(index: FacetIndex, ids) -> None:
         .order_by("pk")
         # Where distances to each place are measured from (Location.distance_point).
         .annotate(**Location.distance_point_sql())
-        .values_list("provider_id", *geo.MEASURED)
+        .annotate(
+            **{
+                f"meets_{name}": ExpressionWrapper(places, output_field=BooleanField())
+                for name, places in PLACE_CRITERIA.items()
+            }
+        )
+        .values_list("provider_id", *geo.MEASURED, *(f"meets_{n}" for n in PLACE_CRITERIA))
     )
-    columns = list(zip(*rows, strict=True)) if rows else [[], [], []]
+    columns = list(zip(*rows, strict=True)) if rows else [[]] * (3 + len(PLACE_CRITERIA))
     owner = np.searchsorted(index.provider_ids, np.array(columns[0], dtype=np.int64))
     latitude = np.array(columns[1], dtype=float)
     longitude = np.array(columns[2], dtype=float)
@@ -517,6 +497,9 @@ def _add_places(index: FacetIndex, ids) -> None:
     radians = np.radians(latitude[order])
     index.place_sin_lat, index.place_cos_lat = np.sin(radians), np.cos(radians)
     index.place_lng_radians = np.radians(longitude[order])
+    index.place_meets = {
+        name: np.array(columns[3 + n], dtype=bool)[order] for n, name in enumerate(PLACE_CRITERIA)
+    }
 
 
 # A band of latitude is about 11 km: a search within 10 km looks at two or three bands,

@@ -1,17 +1,12 @@
 """How many results each option of each filter would give, with the other filters as they are."""
 
-from django.db.models import CharField, Count, Exists, F, QuerySet, Value
+from django.db.models import CharField, Count, F, QuerySet, Value
 from django.db.models.functions import Coalesce
 
 from services import listing_index, matching
-from services.filters import (
-    FLAG_FILTERS,
-    LIST_FILTERS,
-    SERVICE_FILTERS,
-    Criteria,
-    verified_licences,
-)
-from services.models import FORMAT_FIELDS, Provider, Service
+from services.criteria import CRITERIA, Flag, Level
+from services.filters import FLAG_FILTERS, LIST_FILTERS, Criteria
+from services.models import Provider, Service
 
 # Facet counts: for each option of each filter, how many providers the search would
 # give if that option were chosen, with the other filters as they are.
@@ -62,54 +57,34 @@ def facet_counts_in_sql(criteria: Criteria, base: QuerySet) -> dict[str, dict[st
 def _facet_parts(name: str, criteria: Criteria, base: QuerySet) -> list[QuerySet]:
     label = Value(name, output_field=CharField())
     providers = criteria.providers(base).values("pk")
-    if name in SERVICE_FILTERS:
+    criterion = CRITERIA[name]
+    if criterion.level == Level.SERVICE:
         # Count providers through their services, so all service criteria hold for one service.
-        services = Service.objects.filter(criteria.service_condition(), provider__in=providers)
-        if name == "format":
-            parts = []
-            for option, field in FORMAT_FIELDS.items():
-                scope = services
-                if option == "online" and criteria.place:
-                    # Choosing "online" also counts online services away from the place.
-                    online = Criteria({**criteria.data, "format": ["online"]}, place=criteria.place)
-                    scope = Service.objects.filter(
-                        criteria.service_condition(),
-                        provider__in=online.providers(base).values("pk"),
-                    )
-                parts.append(
-                    _count_part(scope.filter(**{field: True}), label, Value(option), "provider_id")
-                )
-            return parts
-        if name in FLAG_FILTERS:
-            field = {
-                "sliding_scale": "sliding_scale",
-                "free": "is_free",
-                "insurance": "accepts_insurance",
-            }[name]
-            return [_count_part(services.filter(**{field: True}), label, Value("1"), "provider_id")]
-        if name == "type":
-            return [_count_part(services, label, F("support_type__slug"), "provider_id")]
-        relation, term = {
-            "concern": ("concerns", "concern"),
-            "approach": ("approaches", "approach"),
-            "age_group": ("age_groups", "agegroup"),
-        }[name]
-        links = getattr(Service, relation).through.objects.filter(service__in=services.values("pk"))
-        return [_count_part(links, label, F(f"{term}__slug"), "service__provider_id")]
-    if name == "language":
-        links = Provider.languages.through.objects.filter(provider__in=providers)
-        return [_count_part(links, label, F("language__slug"), "provider_id")]
-    matching = Provider.objects.filter(pk__in=providers)
-    if name == "gender":
-        return [_count_part(matching.exclude(gender=None), label, F("gender__slug"), "pk")]
-    if name == "accepting":
-        return [_count_part(matching.filter(accepting_new_clients=True), label, Value("1"), "pk")]
-    if name == "recommended":
-        recommended = matching.filter(recommendations_approved__gt=0)
-        return [_count_part(recommended, label, Value("1"), "pk")]
-    if name == "verified":
-        return [_count_part(matching.filter(Exists(verified_licences())), label, Value("1"), "pk")]
-    raise ValueError(name)
+        counted, owner = Service.objects.filter(criteria.service_condition()), "provider_id"
+        counted = counted.filter(provider__in=providers)
+    else:
+        counted, owner = Provider.objects.filter(pk__in=providers), "pk"
+    if isinstance(criterion, Flag) and criterion.places is not None and criteria.place:
+        # A place criterion changes which places are near: its own search.
+        ticked = Criteria({**criteria.data, name: True}, place=criteria.place).providers(base)
+        return [_count_part(ticked, label, Value("1"), "pk")]
+    if isinstance(criterion, Flag):
+        return [_count_part(counted.filter(criterion.condition()), label, Value("1"), owner)]
+    if criterion.taxonomy is not None:
+        return [
+            _count_part(counted.exclude(**{criterion.path: None}), label, F(criterion.path), owner)
+        ]
+    parts = []
+    for option, _label, condition in criterion.fixed:
+        scope = counted
+        if name == "format" and option == "online" and criteria.place:
+            # Choosing "online" also counts online services away from the place.
+            online = Criteria({**criteria.data, "format": ["online"]}, place=criteria.place)
+            scope = Service.objects.filter(
+                criteria.service_condition(), provider__in=online.providers(base).values("pk")
+            )
+        parts.append(_count_part(scope.filter(condition), label, Value(option), owner))
+    return parts
 
 
 def _count_part(queryset: QuerySet, label, key, counted: str) -> QuerySet:

@@ -1,6 +1,7 @@
 """Every search criterion in one FilterSet, and how many results each option would give."""
 
 import functools
+import operator
 from dataclasses import dataclass
 
 import django_filters
@@ -23,23 +24,16 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Collate, Lower, RowNumber
 from django.utils import timezone
 
-from services import geo
+from services import criteria, geo
+from services.criteria import CRITERIA, Choices, Flag, Level, Number
 from services.memo import Memo
 from services.models import (
-    FORMAT_FIELDS,
-    AgeGroup,
-    Approach,
-    Concern,
-    Gender,
-    Language,
     Provider,
-    Qualification,
     Service,
     SupportType,
 )
 from services.search import MAX_QUERY_LENGTH, search_providers
 
-FORMATS = [("in_person", "In person"), ("online", "Online"), ("phone", "By phone")]
 SORTS = [
     ("relevance", "Best match"),
     ("distance", "Nearest"),
@@ -53,31 +47,18 @@ RADIUS_CHOICES = [2, 5, 10, 25, 50, 100]
 RADIUS_MAX_KM = 500
 TAXONOMY_CACHE_SECONDS = 300
 
-# Which filters describe one service (they must all hold for the same service)
-# and which describe the provider.
-SERVICE_FILTERS = [
-    "type",
-    "concern",
-    "approach",
-    "format",
-    "age_group",
-    "max_fee",
-    "sliding_scale",
-    "free",
-    "insurance",
-]
-PROVIDER_FILTERS = ["language", "gender", "accepting", "verified", "recommended", "min_years"]
-LIST_FILTERS = ["type", "concern", "approach", "format", "age_group", "language", "gender"]
-FLAG_FILTERS = ["sliding_scale", "free", "insurance", "accepting", "verified", "recommended"]
-
+# Which criteria describe one service (they must all hold for the same service) and
+# which the provider; which are lists of options, and which yes/no (services/criteria.py).
+SERVICE_FILTERS = list(criteria.at(Level.SERVICE))
+PROVIDER_FILTERS = list(criteria.at(Level.PROVIDER))
+LIST_FILTERS = list(criteria.of(Choices))
+FLAG_FILTERS = list(criteria.of(Flag))
 TAXONOMIES = {
-    "type": SupportType,
-    "concern": Concern,
-    "approach": Approach,
-    "age_group": AgeGroup,
-    "language": Language,
-    "gender": Gender,
+    name: c.taxonomy
+    for name, c in CRITERIA.items()
+    if isinstance(c, Choices) and c.taxonomy is not None
 }
+FORMATS = [(value, label) for value, label, _condition in CRITERIA["format"].fixed]
 
 
 @dataclass
@@ -92,6 +73,14 @@ class Taxonomy:
 def taxonomy_options(name: str) -> list[tuple[str, str]]:
     """(slug, name) of a taxonomy, in its own order."""
     return _taxonomies()[name].options
+
+
+def options_of(name: str) -> list[tuple[str, str]]:
+    """(value, label) of each option of a list criterion, in the page's order."""
+    choices = CRITERIA[name]
+    if choices.taxonomy is not None:
+        return taxonomy_options(name)
+    return [(value, label) for value, label, _condition in choices.fixed]
 
 
 def taxonomy_slugs(name: str) -> frozenset[str]:
@@ -218,35 +207,31 @@ class FindForm(forms.Form):
         return data
 
 
-class ProviderFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label="What are you looking for?", max_length=MAX_QUERY_LENGTH)
-    near = django_filters.CharFilter(label="Town, city or postcode", max_length=100)
-    lat = django_filters.NumberFilter(min_value=-90, max_value=90, widget=forms.HiddenInput)
-    lng = django_filters.NumberFilter(min_value=-180, max_value=180, widget=forms.HiddenInput)
-    radius = WholeNumberFilter(label="Within (km)", min_value=1, max_value=RADIUS_MAX_KM)
-    type = taxonomy_filter("type", "Kind of support")
-    concern = taxonomy_filter("concern", "Support with")
-    approach = taxonomy_filter("approach", "Approach")
-    format = django_filters.MultipleChoiceFilter(
-        label="How", choices=FORMATS, widget=forms.CheckboxSelectMultiple
+def _criterion_filter(criterion) -> django_filters.Filter:
+    """The form field of a criterion, as its declaration says."""
+    if isinstance(criterion, Flag):
+        return FlagFilter(label=criterion.label)
+    if isinstance(criterion, Number):
+        if criterion.whole:
+            return WholeNumberFilter(
+                label=criterion.label, min_value=criterion.minimum, max_value=criterion.maximum
+            )
+        return django_filters.NumberFilter(
+            label=criterion.label,
+            min_value=criterion.minimum,
+            max_value=criterion.maximum,
+            decimal_places=2,
+        )
+    if criterion.taxonomy is not None:
+        return taxonomy_filter(criterion.name, criterion.label)
+    return django_filters.MultipleChoiceFilter(
+        label=criterion.label,
+        choices=options_of(criterion.name),
+        widget=forms.CheckboxSelectMultiple,
     )
-    language = taxonomy_filter("language", "Language")
-    age_group = taxonomy_filter("age_group", "Age")
-    gender = taxonomy_filter("gender", "Practitioner's gender")
-    max_fee = django_filters.NumberFilter(
-        label="Most you can pay a session (£)", min_value=0, max_value=10_000, decimal_places=2
-    )
-    sliding_scale = FlagFilter(label="Sliding-scale fees")
-    free = FlagFilter(label="Free")
-    insurance = FlagFilter(label="Accepts health insurance")
-    accepting = FlagFilter(label="Taking new clients now")
-    recommended = FlagFilter(label="Recommended by someone who knows their work")
-    verified = FlagFilter(label="Licence checked by our staff")
-    min_years = WholeNumberFilter(
-        label="At least this many years' experience", min_value=0, max_value=60
-    )
-    sort = django_filters.ChoiceFilter(label="Sort by", choices=SORTS, empty_label=None)
 
+
+class _SearchFilters(django_filters.FilterSet):
     class Meta:
         model = Provider
         fields = []
@@ -267,6 +252,26 @@ class ProviderFilter(django_filters.FilterSet):
         if not hasattr(self, "_criteria"):
             self._criteria = criteria_of(self.form)
         return self._criteria
+
+
+# Every criterion's filter, between the words and place and the order, as the page has them.
+ProviderFilter = type(
+    "ProviderFilter",
+    (_SearchFilters,),
+    {
+        "q": django_filters.CharFilter(
+            label="What are you looking for?", max_length=MAX_QUERY_LENGTH
+        ),
+        "near": django_filters.CharFilter(label="Town, city or postcode", max_length=100),
+        "lat": django_filters.NumberFilter(min_value=-90, max_value=90, widget=forms.HiddenInput),
+        "lng": django_filters.NumberFilter(min_value=-180, max_value=180, widget=forms.HiddenInput),
+        "radius": WholeNumberFilter(label="Within (km)", min_value=1, max_value=RADIUS_MAX_KM),
+        **{name: _criterion_filter(criterion) for name, criterion in CRITERIA.items()},
+        "sort": django_filters.ChoiceFilter(label="Sort by", choices=SORTS, empty_label=None),
+        "__module__": __name__,
+        "__doc__": "The results page's criteria, and the SQL reference of what they find.",
+    },
+)
 
 
 @functools.cache
@@ -338,52 +343,33 @@ class Criteria:
     # Conditions
 
     def service_condition(self) -> Q:
-        d, condition = self.data, Q()
-        if "type" in d:
-            condition &= Q(support_type__slug__in=d["type"])
-        if "concern" in d:
-            condition &= Q(concerns__slug__in=d["concern"])
-        if "approach" in d:
-            condition &= Q(approaches__slug__in=d["approach"])
-        if "age_group" in d:
-            condition &= Q(age_groups__slug__in=d["age_group"])
-        if "format" in d:
-            any_format = Q()
-            for name in d["format"]:
-                any_format |= Q(**{FORMAT_FIELDS[name]: True})
-            condition &= any_format
-        if "max_fee" in d:
-            condition &= (
-                Q(is_free=True)
-                | Q(fee_min__lte=d["max_fee"])
-                | Q(fee_min__isnull=True, fee_max__lte=d["max_fee"])
-            )
-        if "sliding_scale" in d:
-            condition &= Q(sliding_scale=True)
-        if "free" in d:
-            condition &= Q(is_free=True)
-        if "insurance" in d:
-            condition &= Q(accepts_insurance=True)
-        return condition
+        return self._condition(Level.SERVICE)
 
     def provider_condition(self) -> Q:
-        d, condition = self.data, Q()
-        if "language" in d:
-            speaks = Provider.languages.through.objects.filter(
-                provider_id=OuterRef("pk"), language__slug__in=d["language"]
-            )
-            condition &= Q(Exists(speaks))
-        if "gender" in d:
-            condition &= Q(gender__slug__in=d["gender"])
-        if "accepting" in d:
-            condition &= Q(accepting_new_clients=True)
-        if "recommended" in d:
-            condition &= Q(recommendations_approved__gt=0)
-        if "verified" in d:
-            condition &= Q(Exists(verified_licences()))
-        if "min_years" in d:
-            condition &= Q(practising_since__lte=timezone.localdate().year - d["min_years"])
+        return self._condition(Level.PROVIDER)
+
+    def _condition(self, level: Level) -> Q:
+        condition = Q()
+        for name in criteria.at(level):
+            if name not in self.data:
+                continue
+            value = self.data[name]
+            if name == "max_fee":
+                condition &= (
+                    Q(is_free=True)
+                    | Q(fee_min__lte=value)
+                    | Q(fee_min__isnull=True, fee_max__lte=value)
+                )
+            elif name == "min_years":
+                condition &= Q(practising_since__lte=timezone.localdate().year - value)
+            else:
+                condition &= CRITERIA[name].condition(value)
         return condition
+
+    def places(self) -> Q | None:
+        """The places a place search counts: those meeting every place criterion chosen."""
+        chosen = [q for name, q in criteria.place_criteria().items() if name in self.data]
+        return functools.reduce(operator.and_, chosen) if chosen else None
 
     def matching_services(self) -> QuerySet:
         return Service.objects.filter(self.service_condition(), provider_id=OuterRef("pk"))
@@ -399,6 +385,7 @@ class Criteria:
                 longitude=self.place.longitude,
                 radius_km=self.radius_km,
                 include_online="online" in self.data.get("format", []),
+                places=self.places(),
             )
         if search and self.data.get("q"):
             queryset = search_providers(queryset, self.data["q"]).queryset
@@ -455,9 +442,3 @@ def name_order() -> Collate:
     index compares the same lowered names in Python, whose order of characters this is
     (a locale's order would need the locale's rules, and differs between databases)."""
     return Collate(Lower("name"), "C" if connection.vendor == "postgresql" else "BINARY")
-
-
-def verified_licences() -> QuerySet:
-    return Qualification.objects.filter(
-        provider_id=OuterRef("pk"), kind=Qualification.Kind.LICENCE, verified_on__isnull=False
-    )

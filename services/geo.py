@@ -316,8 +316,10 @@ def providers_near(
     longitude: float,
     radius_km: float,
     include_online: bool = False,
+    places: Q | None = None,
 ) -> QuerySet:
     """Providers with a location within radius_km (or, if asked, offering online sessions).
+    With `places`, only the locations that meet it count (a place criterion: step-free).
 
     Each is annotated with distance_km, to its nearest location within the radius, or
     None for a provider that is there only because it works online.
@@ -333,7 +335,7 @@ def providers_near(
             longitude__gte=min_lng,
             longitude__lte=max_lng,
         )
-        .filter(provider=OuterRef("pk"))
+        .filter(places or Q(), provider=OuterRef("pk"))
         .annotate(**Location.distance_point_sql())
         .annotate(distance=distance_km(latitude, longitude, *MEASURED))
         .filter(distance__lte=float(radius_km))

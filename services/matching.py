@@ -84,13 +84,15 @@ def narrowing(
             words = words if words is not None else _WordRows(base)
             found.words, found.rank = word_matches(index, words, criteria.data["q"])
     if criteria.place:
-        found.near_of = (criteria.place, criteria.radius_km)
+        # A place criterion chosen (step-free access): only the places that meet it.
+        meeting = tuple(name for name in facet_index.PLACE_CRITERIA if name in criteria.data)
+        found.near_of = (criteria.place, criteria.radius_km, meeting)
         if earlier is not None and earlier.near_of == found.near_of:
             found.near_positions, found.near_km = earlier.near_positions, earlier.near_km
             found.near = earlier.near
         else:
             found.near_positions, found.near_km, found.near = places_near(
-                index, criteria.place, criteria.radius_km
+                index, criteria.place, criteria.radius_km, meeting
             )
     return found
 
@@ -128,10 +130,11 @@ def word_matches(
 
 
 def places_near(
-    index: facet_index.FacetIndex, place: geo.Place, radius_km: float
+    index: facet_index.FacetIndex, place: geo.Place, radius_km: float, meeting=()
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Providers with a place within radius_km: their positions (ascending), the distance
-    to the nearest of their places, and bool[P] marking them."""
+    """Providers with a place within radius_km (that meets each place criterion named in
+    `meeting`): their positions (ascending), the distance to the nearest of those places,
+    and bool[P] marking them."""
     min_lat, max_lat, min_lng, max_lng = geo.bounding_box(
         place.latitude, place.longitude, radius_km
     )
@@ -151,6 +154,8 @@ def places_near(
                 index.place_lng_radians[start:stop],
             )
             within = band_km <= float(radius_km)
+            for name in meeting:
+                within &= index.place_meets[name][start:stop]
             owners.append(index.place_owner[start:stop][within])
             km.append(band_km[within])
     owners, km = np.concatenate(owners), np.concatenate(km)
@@ -341,6 +346,18 @@ class Selections:
                 into = total.setdefault(name, {})
                 for option, n in options.items():
                     into[option] = into.get(option, 0) + n
+        criteria = self.searched[0].criteria
+        if criteria.place:
+            # A place criterion changes which places are near: what ticking it gives is
+            # a search of its own (with the same words, so no query).
+            for name in facet_index.PLACE_CRITERIA:
+                ticked = Criteria({**criteria.data, name: True}, place=criteria.place)
+                total[name] = {
+                    "1": sum(
+                        Part(part.index, part.alive, ticked, None, part.found).count()
+                        for part in self.searched
+                    )
+                }
         return total
 
 

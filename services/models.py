@@ -498,7 +498,8 @@ class Location(models.Model):
     opening_hours = models.CharField(
         max_length=300, blank=True, help_text="As people should read it, e.g. “Mon–Thu 9:00–20:00”."
     )
-    opens_evenings = models.BooleanField("open evenings (after 6 pm)", default=False)
+    opens_daytime = models.BooleanField("open weekday daytimes", default=True)
+    opens_evenings = models.BooleanField("open evenings (from 5 pm)", default=False)
     opens_weekends = models.BooleanField("open at weekends", default=False)
 
     class Meta:

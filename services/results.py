@@ -9,26 +9,20 @@ from urllib.parse import urlencode
 
 from django.http import QueryDict
 
+from services.criteria import CRITERIA
 from services.filters import (
     FLAG_FILTERS,
-    FORMATS,
+    LIST_FILTERS,
     Criteria,
     FindForm,
+    options_of,
     support_type_nouns,
-    taxonomy_options,
 )
 from services.models import Provider, Service
 from services.search import parse
 from services.templatetags.directory import card_fees, money
 
-FLAG_LABELS = {
-    "sliding_scale": "sliding-scale fees",
-    "free": "free",
-    "insurance": "accepts insurance",
-    "accepting": "taking new clients",
-    "verified": "licence checked",
-    "recommended": "recommended",
-}
+FLAG_LABELS = {name: CRITERIA[name].chip for name in FLAG_FILTERS}
 
 
 @dataclass
@@ -71,9 +65,7 @@ class FilterGroup:
 
 
 def option_labels(name: str) -> dict[str, str]:
-    if name == "format":
-        return dict(FORMATS)
-    return dict(taxonomy_options(name))
+    return dict(options_of(name))
 
 
 def chips(criteria: Criteria, query: QueryDict, place_label: str) -> list[Chip]:
@@ -88,7 +80,7 @@ def chips(criteria: Criteria, query: QueryDict, place_label: str) -> list[Chip]:
                 without(query, "near", "lat", "lng", "radius"),
             )
         )
-    for name in ("type", "concern", "approach", "format", "language", "age_group", "gender"):
+    for name in LIST_FILTERS:
         labels = option_labels(name)
         for value in criteria.data.get(name, []):
             found.append(Chip(labels.get(value, value), without(query, name, value=value)))
@@ -327,13 +319,13 @@ def filter_groups(form: FindForm, counts: dict[str, dict[str, int]]) -> list[Fil
     """The list filters with each option's count, in the order the form shows them."""
     chosen = form.data
     groups = []
-    for name in ("type", "concern", "format", "approach", "language", "age_group", "gender"):
+    for name in LIST_FILTERS:
         field = form.fields[name]
         selected = set(chosen.getlist(name)) if hasattr(chosen, "getlist") else set()
         counted = counts.get(name, {})
         options = [
             Option(value=value, label=label, count=counted.get(value, 0), checked=value in selected)
-            for value, label in (FORMATS if name == "format" else taxonomy_options(name))
+            for value, label in options_of(name)
         ]
         groups.append(FilterGroup(name=name, legend=str(field.label), options=options))
     return groups

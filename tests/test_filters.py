@@ -20,10 +20,9 @@ from services import geo, listing_index, matching, selection
 from services.facets import facet_counts, facet_counts_in_sql
 from services.filters import (
     FLAG_FILTERS,
-    FORMATS,
     LIST_FILTERS,
     ProviderFilter,
-    taxonomy_options,
+    options_of,
 )
 from services.models import Location, Provider
 from tests.conftest import LEEDS, MANCHESTER
@@ -60,6 +59,13 @@ def at(town, coordinates):
         "longitude": longitude,
         "address_shown": Location.AddressShown.FULL,
     }
+
+
+# Step-free throughout, as staff confirmed: a place meeting `wheelchair`.
+STEP_FREE = {
+    "wheelchair_access": Location.WheelchairAccess.FULL,
+    "wheelchair_access_confirmed_by": Location.ConfirmedBy.STAFF,
+}
 
 
 # --------------------------------------------------------------------------- one criterion each
@@ -433,7 +439,7 @@ def varied(make_listing, days_ago):
     make_listing(
         "Amber",
         recommendations_approved=2,
-        places=[at("Leeds", LEEDS)],
+        places=[{**at("Leeds", LEEDS), **STEP_FREE, "opens_evenings": True}],
         languages=["english", "spanish"],
         gender="woman",
         practising_since=2001,
@@ -460,7 +466,7 @@ def varied(make_listing, days_ago):
     )
     make_listing(
         "Birch",
-        places=[at("Leeds", (53.79, -1.53))],
+        places=[{**at("Leeds", (53.79, -1.53)), "opens_weekends": True}],
         languages=["english"],
         gender="man",
         accepting_new_clients=False,
@@ -478,7 +484,7 @@ def varied(make_listing, days_ago):
     make_listing(
         "Cedar",
         recommendations_approved=1,
-        places=[at("Manchester", MANCHESTER)],
+        places=[{**at("Manchester", MANCHESTER), **STEP_FREE, "opens_daytime": False}],
         languages=["polish"],
         gender="non-binary",
         licence_verified_on=days_ago(400),
@@ -520,6 +526,7 @@ def varied(make_listing, days_ago):
                 "is_free": True,
                 "group_weekday": 1,
                 "group_frequency": "weekly",
+                "group_start_time": datetime.time(18, 30),
             },
             {"type": "counselling", "concerns": ["stress"], "formats": ["phone"], "fee_max": 35},
         ],
@@ -545,7 +552,15 @@ def varied(make_listing, days_ago):
     make_listing(
         "Gorse",
         recommendations_approved=3,
-        places=[at("Leeds", (53.82, -1.57))],
+        places=[
+            {
+                **at("Leeds", (53.82, -1.57)),
+                "wheelchair_access": Location.WheelchairAccess.PARTIAL,
+                "wheelchair_access_confirmed_by": Location.ConfirmedBy.PROVIDER,
+                "opens_weekends": True,
+            },
+            {**at("Manchester", (53.47, -2.25)), **STEP_FREE},
+        ],
         gender="man",
         practising_since=1995,
         accepting_new_clients=False,
@@ -571,11 +586,9 @@ def _with_option(params: dict, name: str, value: str) -> dict:
 
 
 def _options(name: str) -> list[str]:
-    if name == "format":
-        return [value for value, _label in FORMATS]
     if name in FLAG_FILTERS:
         return ["1"]
-    return [slug for slug, _name in taxonomy_options(name)]
+    return [value for value, _label in options_of(name)]
 
 
 FACET_QUERIES = [
@@ -597,6 +610,11 @@ FACET_QUERIES = [
     {"q": "grief", "near": "Leeds", "approach": ["cbt", "emdr"]},
     # A place and two service criteria: "online" counts those working online anywhere.
     {"near": "Leeds", "type": ["counselling"], "concern": ["grief"]},
+    # Place criteria hold at the place searched: Gorse's step-free place is in Manchester.
+    {"near": "Leeds", "wheelchair": "1"},
+    {"near": "Manchester", "wheelchair": "1", "format": ["online"]},
+    {"times": ["evening"], "type": ["counselling", "support-groups"]},
+    {"times": ["weekend", "daytime"], "wheelchair": "1"},
 ]
 
 
@@ -722,6 +740,83 @@ def test_recommended_lists_the_recommended_most_first(varied):
     criteria = filtered({"sort": "recommended"}).criteria
     results = matching.results(index, criteria, Provider.objects.published())
     assert [p.name for p in results[0:4]] == ["Gorse", "Amber", "Cedar", "Birch"]
+
+
+def from_the_index(**params) -> set[str]:
+    """The names the results page lists, from the listing index."""
+    criteria = filtered(params).criteria
+    found = matching.results(listing_index.current_index(), criteria, Provider.objects.published())
+    return {listed.name for listed in found[0 : found.count()]}
+
+
+def test_step_free_access_holds_at_the_place_searched_and_for_the_service(make_listing):
+    make_listing(
+        "Step-free in Manchester only",
+        places=[at("Leeds", LEEDS), {**at("Manchester", MANCHESTER), **STEP_FREE}],
+    )
+    make_listing("Step-free in Leeds", places=[{**at("Leeds", (53.80, -1.55)), **STEP_FREE}])
+    make_listing(
+        "Online at a step-free place",
+        places=[{**at("Leeds", LEEDS), **STEP_FREE}],
+        services=[{"formats": ["online"]}],
+    )
+    make_listing(
+        "Partly accessible",
+        places=[
+            {
+                **at("Leeds", LEEDS),
+                "wheelchair_access": Location.WheelchairAccess.PARTIAL,
+                "wheelchair_access_confirmed_by": Location.ConfirmedBy.VISITOR,
+            }
+        ],
+    )
+    cases = [
+        ({}, {"Step-free in Manchester only", "Step-free in Leeds"}),
+        ({"near": "Leeds"}, {"Step-free in Leeds"}),
+        ({"near": "Manchester"}, {"Step-free in Manchester only"}),
+    ]
+    for params, expected in cases:
+        assert found(wheelchair="1", **params) == expected, params
+        assert from_the_index(wheelchair="1", **params) == expected, params
+    # The distance is to the nearest step-free place.
+    (listed,) = filtered({"wheelchair": "1", "near": "Leeds", "radius": "100"}).qs.filter(
+        name="Step-free in Manchester only"
+    )
+    assert listed.distance_km > 50
+
+
+def test_times_from_a_groups_meetings_and_a_places_opening(make_listing):
+    def group(name, weekday, hour):
+        make_listing(
+            name,
+            places=[at("Leeds", LEEDS)],
+            services=[
+                {
+                    "type": "support-groups",
+                    "group_weekday": weekday,
+                    "group_frequency": "weekly",
+                    "group_start_time": datetime.time(hour, 0),
+                }
+            ],
+        )
+
+    group("Tuesday evening group", 1, 18)
+    group("Saturday morning group", 5, 10)
+    group("Monday morning group", 0, 10)
+    make_listing(
+        "Open late", places=[{**at("Leeds", LEEDS), "opens_daytime": False, "opens_evenings": True}]
+    )
+    make_listing("Open office hours", places=[at("Leeds", LEEDS)])
+    make_listing("Online", services=[{"formats": ["online"]}])
+    cases = [
+        (["evening"], {"Tuesday evening group", "Open late"}),
+        (["weekend"], {"Saturday morning group"}),
+        (["daytime"], {"Monday morning group", "Open office hours"}),
+        (["evening", "weekend"], {"Tuesday evening group", "Open late", "Saturday morning group"}),
+    ]
+    for times, expected in cases:
+        assert found(times=times) == expected, times
+        assert from_the_index(times=times) == expected, times
 
 
 def test_today_matters_for_min_years(make_listing, monkeypatch):

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlencode
 import pytest
 from django.db import connection
 
-from services import views
+from services import facet_index, views
 from services.memo import Memo
 from services.models import Concern, Location, Provider, SupportType
 from tests.conftest import LEEDS, MANCHESTER
@@ -29,10 +29,10 @@ PLACE_QUERIES = 1
 FIND_QUERIES_WITH_NEW_WORDS = FIND_QUERIES + 1
 FIND_QUERIES_WITH_WORDS = FIND_QUERIES + (connection.vendor != "postgresql")
 # Building the in-memory listing index (services/facet_index.py), once per process: the
-# change log's end, providers, services, 3 service links, languages, licences, places
-# (and the search words and their pairs), and the changes made meanwhile, instead of the
-# change log read of every other request.
-INDEX_BUILD_QUERIES = 9 + 2 * (connection.vendor == "postgresql")
+# change log's end, providers, services, each criterion's own, places (and the search
+# words and their pairs), and the changes made meanwhile, instead of the change log
+# read of every other request.
+INDEX_BUILD_QUERIES = 4 + facet_index.CRITERIA_QUERIES + 2 * (connection.vendor == "postgresql")
 # Applying a change: the same reads, of the changed listings only (services/listing_index.py).
 INDEX_APPLY_QUERIES = INDEX_BUILD_QUERIES - 1
 # The first request: every taxonomy's choices (one query) and the index build too.

@@ -150,7 +150,7 @@ LISTING_FEATURES = [
         "organization",
         "kind",
     ),
-    Feature("open-evenings", "Open evenings", "Open after 6 pm.", "location", "opens_evenings"),
+    Feature("open-evenings", "Open evenings", "Open from 5 pm.", "location", "opens_evenings"),
     Feature(
         "open-weekends",
         "Open at weekends",

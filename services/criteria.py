@@ -1,0 +1,233 @@
+"""Every search criterion, declared once.
+
+Each declaration says the URL parameter, its label, its options, whether it describes
+the provider or one service, and the condition behind it in the models. From these come
+the search form's fields and the SQL reference (services/filters.py), the listing
+index's rows and option counts (services/facet_index.py, services/selection.py), the
+counts in SQL (services/facets.py), and the labels of the filters, chips and "remove
+this" suggestions (services/results.py). A new yes/no criterion is one Flag below, the
+migration for its field, and its tests.
+
+Service criteria must all hold for one and the same service. A Flag with `places` is a
+place criterion: when a place is searched, only the places meeting it count as near.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from django.db.models import Exists, OuterRef, Q
+
+from services.models import (
+    AgeGroup,
+    Approach,
+    Concern,
+    Gender,
+    Language,
+    Location,
+    Provider,
+    Qualification,
+    SupportType,
+    Taxonomy,
+)
+
+
+class Level(StrEnum):
+    PROVIDER = "provider"  # a fact about the provider
+    SERVICE = "service"  # a fact about one of their services
+
+
+@dataclass(frozen=True)
+class Criterion:
+    name: str  # the URL parameter: bookmarked, so never renamed
+    label: str  # the form's label and the filter's heading
+    level: Level
+
+
+@dataclass(frozen=True)
+class Choices(Criterion):
+    """Tick any of its options: any of them will do (OR), with every other criterion (AND).
+
+    The options are the terms of a taxonomy, the term's slug being at `path` from the
+    service or provider; or `fixed` (value, label, condition) triples."""
+
+    taxonomy: type[Taxonomy] | None = None
+    path: str = ""
+    fixed: tuple[tuple[str, str, Q], ...] = ()
+    # The path crosses a many-to-many relation of the provider: a subquery, so that a
+    # provider who speaks two of the languages ticked is listed once.
+    many: bool = False
+
+    def condition(self, values) -> Q:
+        if self.taxonomy is not None:
+            chosen = Q(**{f"{self.path}__in": values})
+            if self.many:
+                return Q(pk__in=Provider.objects.filter(chosen).values("pk"))
+            return chosen
+        any_of = Q()
+        for value, _label, condition in self.fixed:
+            if value in values:
+                any_of |= condition
+        return any_of
+
+
+@dataclass(frozen=True)
+class Flag(Criterion):
+    """A box to tick: ticked means "only these"; unticked, no criterion at all."""
+
+    chip: str = ""  # what its chip says
+    # The condition on the service or provider; a callable when it needs a subquery.
+    when: Q | object = field(default_factory=Q)
+    # A place criterion: the places that meet it (a place search counts only those).
+    places: Q | None = None
+
+    def condition(self, value=True) -> Q:
+        return self.when() if callable(self.when) else self.when
+
+
+@dataclass(frozen=True)
+class Number(Criterion):
+    """A number typed in; its condition is the index's and filters' own (max_fee, min_years)."""
+
+    minimum: int = 0
+    maximum: int = 0
+    whole: bool = True
+
+
+def _licence_checked() -> Q:
+    checked = Qualification.objects.filter(
+        provider_id=OuterRef("pk"), kind=Qualification.Kind.LICENCE, verified_on__isnull=False
+    )
+    return Q(Exists(checked))
+
+
+# When a group meets, or when a place is open: a group with a schedule meets when its
+# schedule says; any other service in person, when one of its places is open.
+EVENING_FROM = datetime.time(17, 0)
+_SCHEDULED = Q(group_weekday__isnull=False)
+_UNSCHEDULED = Q(group_weekday__isnull=True)
+
+STEP_FREE = Q(wheelchair_access=Location.WheelchairAccess.FULL)
+
+
+def _at_a_place(condition: Q) -> Q:
+    """Offered in person at one of its places that meets the condition. A subquery, so
+    that two such criteria may be met at different places, as the index holds them."""
+    places = Location.objects.filter(condition, services=OuterRef("pk"))
+    return Q(offers_in_person=True) & Q(Exists(places))
+
+
+CRITERIA = {
+    criterion.name: criterion
+    for criterion in [
+        Choices("type", "Kind of support", Level.SERVICE, SupportType, "support_type__slug"),
+        Choices("concern", "Support with", Level.SERVICE, Concern, "concerns__slug"),
+        Choices(
+            "format",
+            "How",
+            Level.SERVICE,
+            fixed=(
+                ("in_person", "In person", Q(offers_in_person=True)),
+                ("online", "Online", Q(offers_online=True)),
+                ("phone", "By phone", Q(offers_phone=True)),
+            ),
+        ),
+        Choices(
+            "times",
+            "When",
+            Level.SERVICE,
+            fixed=(
+                (
+                    "daytime",
+                    "Weekday daytimes",
+                    _SCHEDULED & Q(group_weekday__lte=4, group_start_time__lt=EVENING_FROM)
+                    | _UNSCHEDULED & _at_a_place(Q(opens_daytime=True)),
+                ),
+                (
+                    "evening",
+                    "Evenings (from 5 pm)",
+                    _SCHEDULED & Q(group_start_time__gte=EVENING_FROM)
+                    | _UNSCHEDULED & _at_a_place(Q(opens_evenings=True)),
+                ),
+                (
+                    "weekend",
+                    "Weekends",
+                    _SCHEDULED & Q(group_weekday__gte=5)
+                    | _UNSCHEDULED & _at_a_place(Q(opens_weekends=True)),
+                ),
+            ),
+        ),
+        Choices("approach", "Approach", Level.SERVICE, Approach, "approaches__slug"),
+        Choices("language", "Language", Level.PROVIDER, Language, "languages__slug", many=True),
+        Choices("age_group", "Age", Level.SERVICE, AgeGroup, "age_groups__slug"),
+        Choices("gender", "Practitioner's gender", Level.PROVIDER, Gender, "gender__slug"),
+        Number("max_fee", "Most you can pay a session (£)", Level.SERVICE, 0, 10_000, False),
+        Flag(
+            "sliding_scale",
+            "Sliding-scale fees",
+            Level.SERVICE,
+            "sliding-scale fees",
+            Q(sliding_scale=True),
+        ),
+        Flag("free", "Free", Level.SERVICE, "free", Q(is_free=True)),
+        Flag(
+            "insurance",
+            "Accepts health insurance",
+            Level.SERVICE,
+            "accepts insurance",
+            Q(accepts_insurance=True),
+        ),
+        Flag(
+            "wheelchair",
+            "Step-free access (confirmed)",
+            Level.SERVICE,
+            "step-free access",
+            _at_a_place(STEP_FREE),
+            places=STEP_FREE,
+        ),
+        Flag(
+            "accepting",
+            "Taking new clients now",
+            Level.PROVIDER,
+            "taking new clients",
+            Q(accepting_new_clients=True),
+        ),
+        Flag(
+            "recommended",
+            "Recommended by someone who knows their work",
+            Level.PROVIDER,
+            "recommended",
+            Q(recommendations_approved__gt=0),
+        ),
+        Flag(
+            "verified",
+            "Licence checked by our staff",
+            Level.PROVIDER,
+            "licence checked",
+            _licence_checked,
+        ),
+        Number("min_years", "At least this many years' experience", Level.PROVIDER, 0, 60),
+    ]
+}
+
+
+def of(kind: type, level: Level | None = None) -> tuple[str, ...]:
+    """The names of the criteria of this kind (and level), in the page's order."""
+    return tuple(
+        name
+        for name, criterion in CRITERIA.items()
+        if isinstance(criterion, kind) and (level is None or criterion.level == level)
+    )
+
+
+def at(level: Level) -> tuple[str, ...]:
+    return of(Criterion, level)
+
+
+def place_criteria() -> dict[str, Q]:
+    """{name: the places that meet it} of the place criteria."""
+    return {
+        name: criterion.places
+        for name, criterion in CRITERIA.items()
+        if isinstance(criterion, Flag) and criterion.places is not None
+    }
