@@ -218,6 +218,93 @@ def results_found(body: bytes) -> int | None:
     return int(found.group(1).replace(b",", b"")) if found else None
 
 
+# An edit is visible when this many results pages in a row (spread over the workers)
+# show it; each edit is undone the same way before the next.
+EDITS_TIMED = int(os.environ.get("BENCH_EDITS_TIMED", "20"))
+EDITS_FOR_MEMORY = int(os.environ.get("BENCH_EDITS_FOR_MEMORY", "1000"))
+SEEN_IN_A_ROW = 3 * CONNECTIONS
+EDITED_SEARCH = "/find/?near=Leeds"
+
+
+def _edit(url: str, provider_id: int, status: str) -> None:
+    """What the admin's "unpublish" and "publish" write to the listing index's change log
+    (models.listings_changed), straight to the database, as another host's edit would."""
+    sql(
+        url,
+        f"BEGIN; UPDATE services_provider SET status = '{status}' WHERE id = {provider_id};"
+        " INSERT INTO services_listingchange (provider_id, changed_at)"
+        f" VALUES ({provider_id}, now()); COMMIT;",
+    )
+
+
+def _seconds_until(count: int) -> float:
+    """From now until SEEN_IN_A_ROW results pages in a row find `count` results."""
+    started, in_a_row = time.monotonic(), 0
+    connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+    while in_a_row < SEEN_IN_A_ROW:
+        if time.monotonic() - started > 120:
+            return float("inf")
+        connection.close()  # a new connection each time: any worker may answer
+        found = results_found(get(EDITED_SEARCH, connection)[1])
+        in_a_row = in_a_row + 1 if found == count else 0
+    return time.monotonic() - started
+
+
+def worker_rss_mb(server: subprocess.Popen) -> list[float]:
+    workers = subprocess.run(
+        ["pgrep", "-P", str(server.pid)], capture_output=True, text=True
+    ).stdout.split()
+    sizes = []
+    for pid in workers:
+        status = Path(f"/proc/{pid}/status").read_text()
+        sizes.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)
+    return [round(size, 1) for size in sizes]
+
+
+def edits_measured(url: str, server: subprocess.Popen) -> dict:
+    """How long an unpublishing takes to leave the results of every worker (and a
+    publishing to come back), and the workers' memory before and after 1,000 edits."""
+    listed = results_found(get(EDITED_SEARCH)[1])
+    near = sql(
+        url,
+        "SELECT DISTINCT p.id FROM services_provider p JOIN services_location l"
+        " ON l.provider_id = p.id WHERE p.status = 'published' AND l.town = 'Leeds'"
+        f" ORDER BY p.id LIMIT {EDITS_TIMED}",
+    )
+    seconds = []
+    for (provider_id,) in near:
+        _edit(url, provider_id, "draft")
+        seconds.append(_seconds_until(listed - 1))
+        _edit(url, provider_id, "published")
+        seconds.append(_seconds_until(listed))
+    rss_before = worker_rss_mb(server)
+    others = sql(
+        url,
+        "SELECT id FROM services_provider WHERE status = 'published'"
+        f" ORDER BY id DESC LIMIT {EDITS_FOR_MEMORY}",
+    )
+    for (provider_id,) in others:
+        sql(
+            url,
+            "BEGIN; UPDATE services_provider SET accepting_new_clients = NOT"
+            f" accepting_new_clients WHERE id = {provider_id};"
+            " INSERT INTO services_listingchange (provider_id, changed_at)"
+            f" VALUES ({provider_id}, now()); COMMIT;",
+        )
+    time.sleep(5)  # the last applies
+    for _ in range(50):
+        get(EDITED_SEARCH)  # every worker answers from its index as it now is
+    rss_after = worker_rss_mb(server)
+    return {
+        "visible_p50_s": round(percentile(seconds, 50), 2),
+        "visible_max_s": round(max(seconds), 2),
+        "edits_timed": len(seconds),
+        "worker_rss_mb_before": rss_before,
+        "worker_rss_mb_after_edits": rss_after,
+        "edits_for_memory": len(others),
+    }
+
+
 def count_queries(env: dict, paths: list[str]) -> dict:
     """Queries per page, counted in-process with the same settings and database."""
     script = (
@@ -375,6 +462,9 @@ def run(scale: str) -> dict:
         weight = page_weight("/find/?q=grief&near=Leeds")
         log("Throughput (wrk, 8 connections)...")
         rates = throughput(server, url)
+        log("Edits: how soon each worker shows them, and memory after many...")
+        edits = edits_measured(url, server)
+        log(f"  {edits}")
     return {
         "scale": scale,
         "providers": SCALES[scale],
@@ -383,6 +473,7 @@ def run(scale: str) -> dict:
         "throughput": rates,
         "results_page_weight": weight,
         "csv_import": csv_import,
+        "edits": edits,
     }
 
 
@@ -453,6 +544,24 @@ def budgets(figures: dict, baseline: dict | None = None) -> list[tuple[str, bool
             ),
         )
     )
+    edits = figures["edits"]
+    checks.append(
+        (
+            "an edit shows in every worker within 2 s",
+            edits["visible_max_s"] <= 2,
+            f"p50 {edits['visible_p50_s']} s, max {edits['visible_max_s']} s"
+            f" over {edits['edits_timed']} edits",
+        )
+    )
+    if figures["scale"] == "100k":
+        rss = max(edits["worker_rss_mb_after_edits"])
+        checks.append(
+            (
+                f"each worker <= 300 MB after {edits['edits_for_memory']:,} edits",
+                rss <= 300,
+                f"{rss} MB (before them {max(edits['worker_rss_mb_before'])} MB)",
+            )
+        )
     statuses = {s for v in searches.values() for s in v["status"]}
     checks.append(("no server error", all(s < 500 for s in statuses), str(sorted(statuses))))
     return checks

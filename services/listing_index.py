@@ -16,9 +16,10 @@ SQLite alike. With LISTING_INDEX_FOLLOW = "inline" (the tests), each request rea
 
 import gc
 import logging
+import operator
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
@@ -31,44 +32,67 @@ from services.memory import memory_release
 logger = logging.getLogger(__name__)
 
 # A merge starts when the changed listings pass this share of the directory (and
-# MERGE_AT_LEAST): a small index of 2% costs about 2% more per search.
+# MERGE_AT_LEAST): their segments cost about that share more per search.
 MERGE_SHARE = 0.02
 MERGE_AT_LEAST = 500
+# More segments than this are combined into one, in the background: each costs a little
+# on every search, and reading many listings again at once costs less a listing.
+MOST_SEGMENTS = 6
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
+class Segment:
+    """The listings changed in one look at the log (or several, combined), as they were
+    read then: their own small index."""
+
+    index: facet_index.FacetIndex
+    ids: frozenset
+
+    @classmethod
+    def read(cls, ids) -> "Segment":
+        ids = frozenset(ids)
+        return cls(facet_index.build(ids=ids), ids)
+
+
 class ListingIndex:
-    """A full index, the listings changed since it was built, and their own index."""
+    """A full index and the segments of the listings changed since it was built, newest
+    last. Each part hides the rows of the listings a later one holds again."""
 
-    base: facet_index.FacetIndex
-    changed: frozenset = frozenset()
-    delta: facet_index.FacetIndex | None = None
-    # bool[base.providers]: False for the base's listings that changed since (None: none).
-    alive: np.ndarray | None = None
-    parts: list = field(init=False)
-
-    def __post_init__(self):
-        self.parts = [(self.base, self.alive)]
-        if self.delta is not None and self.delta.providers:
-            self.parts.append((self.delta, None))
+    def __init__(self, base: facet_index.FacetIndex, segments: tuple = ()):
+        self.base, self.segments = base, segments
+        self.changed = frozenset().union(*(segment.ids for segment in segments))
+        self.parts = []
+        later: set = set()
+        for index, ids in [*((s.index, s.ids) for s in reversed(segments)), (base, None)]:
+            alive = _without(index, later) if later else None
+            if index.providers and (alive is None or alive.any()):
+                self.parts.append((index, alive))
+            if ids is not None:
+                later |= ids
+        self.parts.reverse()
 
     @property
     def providers(self) -> int:
-        alive = self.base.providers if self.alive is None else int(self.alive.sum())
-        return alive + (self.delta.providers if self.delta is not None else 0)
+        return sum(
+            index.providers if alive is None else int(alive.sum()) for index, alive in self.parts
+        )
 
     def with_changes(self, ids) -> "ListingIndex":
         """This index with these listings read again from the database."""
-        changed = self.changed | frozenset(ids)
-        return ListingIndex(self.base, changed, *_delta(self.base, changed))
+        return ListingIndex(self.base, (*self.segments, Segment.read(ids)))
+
+    def combined(self, count: int, segment: Segment) -> "ListingIndex":
+        """This index with its first `count` segments replaced by `segment`, which holds
+        their listings read again."""
+        return ListingIndex(self.base, (segment, *self.segments[count:]))
 
 
-def _delta(base: facet_index.FacetIndex, changed: frozenset):
-    delta = facet_index.build(ids=changed)
-    positions, known = facet_index.positions_of(base.provider_ids, sorted(changed))
-    alive = np.ones(base.providers, dtype=bool)
+def _without(index: facet_index.FacetIndex, ids: set) -> np.ndarray:
+    """bool over the index's listings: False for those among ids."""
+    alive = np.ones(index.providers, dtype=bool)
+    positions, known = facet_index.positions_of(index.provider_ids, sorted(ids))
     alive[positions[known]] = False
-    return delta, alive
+    return alive
 
 
 class _Follower:
@@ -122,6 +146,9 @@ class _Follower:
             index = index.with_changes(ids)
             if len(index.changed) > max(MERGE_AT_LEAST, MERGE_SHARE * index.base.providers):
                 self._merge_in_background()
+            elif len(index.segments) > MOST_SEGMENTS:
+                segments = index.segments
+                self._merge_in_background(lambda: self._combine(segments))
         return index
 
     def follow(self) -> None:
@@ -146,11 +173,25 @@ class _Follower:
                 connection.close()
         connection.close()
 
-    def _merge_in_background(self) -> None:
+    def _merge_in_background(self, merge=None) -> None:
         if self.merging is not None and self.merging.is_alive():
             return
-        self.merging = threading.Thread(target=self._merge, name="listing-index-merge", daemon=True)
+        self.merging = threading.Thread(
+            target=merge or self._merge, name="listing-index-merge", daemon=True
+        )
         self.merging.start()
+
+    def _combine(self, segments: tuple) -> None:
+        """These segments read again as one; any later ones stay as they are."""
+        try:
+            combined = Segment.read(frozenset().union(*(s.ids for s in segments)))
+            with self.lock:
+                now = self.index.segments[: len(segments)]
+                if len(now) == len(segments) and all(map(operator.is_, now, segments)):
+                    self.index = self.index.combined(len(segments), combined)
+            memory_release()
+        finally:
+            connection.close()
 
     def _merge(self) -> None:
         try:

@@ -624,14 +624,15 @@ def way(request, monkeypatch):
     (provider by provider), or none (and those with several services checked all
     together); or only those with several services, so that the others are settled by
     what the index holds per provider. And both ways of sorting by name or experience
-    (services/matching.py). And an index with every other listing edited since it was
-    built, so that its results and counts come from both its parts, merged
+    (services/matching.py). And an index with listings edited since it was built, in two
+    segments, so that its results and counts come from three parts, merged
     (services/listing_index.py)."""
     if request.param == "edited":
         index = listing_index.current_index()
-        edited = sorted(Provider.objects.published().values_list("pk", flat=True))[::2]
-        listing_index._follower.index = index.with_changes(edited)
-        assert len(listing_index.current_index().parts) == 2
+        ids = sorted(Provider.objects.published().values_list("pk", flat=True))
+        # Two looks at the log, the second reading some listings of the first again.
+        listing_index._follower.index = index.with_changes(ids[::2]).with_changes(ids[::3])
+        assert len(listing_index.current_index().parts) == 3
         return request.param
     narrow = request.param != "broad"
     monkeypatch.setattr(selection, "NARROW_SHARE", 1.0 if narrow else 0.0)

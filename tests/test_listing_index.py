@@ -1,6 +1,8 @@
 """The listing index applies edits in place (services/listing_index.py): from the change
 log, in the request in tests and in a thread in production, merging in the background."""
 
+import datetime
+import io
 import random
 import threading
 import time
@@ -10,6 +12,7 @@ from urllib.parse import urlencode
 import pytest
 from django.db import connection
 from django.http import QueryDict
+from django.utils import timezone
 
 from services import listing_index, matching
 from services.facets import facet_counts, facet_counts_in_sql
@@ -148,6 +151,26 @@ def test_many_edits_are_merged_into_a_new_full_index(make_listing, monkeypatch):
     assert after.changed == frozenset() and after.providers == 4
 
 
+def test_many_segments_are_combined_into_one(make_listing, monkeypatch):
+    monkeypatch.setattr(listing_index, "MOST_SEGMENTS", 2)
+    listings = [make_listing(f"Listing {n}") for n in range(4)]
+    before = listing_index.current_index()
+    for listing in listings[:3]:
+        Provider.objects.filter(pk=listing.pk).update(name=f"Renamed {listing.name}")
+        listings_changed([listing.pk])
+        listing_index.current_index()  # one segment each
+    listing_index._follower.merging.join(timeout=30)
+    after = listing_index.current_index()
+    assert after.base is before.base and len(after.segments) == 1
+    assert after.changed == {listing.pk for listing in listings[:3]}
+    assert names({"sort": "name"}) == [
+        "Listing 3",
+        "Renamed Listing 0",
+        "Renamed Listing 1",
+        "Renamed Listing 2",
+    ]
+
+
 def test_a_change_to_every_listing_merges_in_the_background(make_listing):
     make_listing("First")
     before = listing_index.current_index()
@@ -177,3 +200,15 @@ def test_a_change_committed_out_of_order_is_not_missed(db):
                 "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)",
                 [ListingChange._meta.db_table, start + 3],
             )
+
+
+def test_the_change_log_keeps_a_day(db):
+    from django.core.management import call_command
+
+    old = ListingChange.objects.create(provider_id=1)
+    ListingChange.objects.filter(pk=old.pk).update(
+        changed_at=timezone.now() - datetime.timedelta(days=1, minutes=1)
+    )
+    recent = ListingChange.objects.create(provider_id=2)
+    call_command("prune_listing_changes", stdout=io.StringIO())
+    assert list(ListingChange.objects.values_list("pk", flat=True)) == [recent.pk]

@@ -3,7 +3,7 @@
 import pytest
 from django.db import connection
 
-from services import facet_index, matching, word_index
+from services import listing_index, matching, word_index
 from services.models import Provider
 from services.search import search_providers, tsqueries
 
@@ -49,7 +49,7 @@ def wordy(make_listing):
 
 @pytest.mark.parametrize("q", QUERIES)
 def test_the_index_matches_what_the_database_matches(wordy, synonyms, q):
-    index = facet_index.current_index()
+    index = listing_index.current_index().base
     base = Provider.objects.published()
     in_memory, _rank = matching.word_matches(index, base, q)
     expected = set(search_providers(base, q).queryset.values_list("pk", flat=True))
@@ -59,7 +59,7 @@ def test_the_index_matches_what_the_database_matches(wordy, synonyms, q):
 
 
 def test_a_two_word_phrase_is_answered_in_memory(wordy, django_assert_num_queries):
-    index = facet_index.current_index()
+    index = listing_index.current_index().base
     tsqueries("small")  # the synonyms are read
     with django_assert_num_queries(1):  # the query text
         mask, _rank = matching.word_matches(index, Provider.objects.published(), '"small practice"')
@@ -69,7 +69,7 @@ def test_a_two_word_phrase_is_answered_in_memory(wordy, django_assert_num_querie
 
 
 def test_a_longer_phrase_goes_to_the_database(wordy, django_assert_num_queries):
-    index = facet_index.current_index()
+    index = listing_index.current_index().base
     for phrase in ['"practice in town"', '"a small practice in town"']:
         with pytest.raises(word_index.NeedsPositions):
             word_index.match(index.words, index.providers, tsqueries(phrase))
@@ -82,7 +82,7 @@ def test_a_longer_phrase_goes_to_the_database(wordy, django_assert_num_queries):
 
 
 def test_a_word_in_the_name_outranks_one_in_the_statement(wordy):
-    index = facet_index.current_index()
+    index = listing_index.current_index().base
     mask, rank = word_index.match(index.words, index.providers, tsqueries("grief"))
     by_name = dict(
         Provider.objects.filter(pk__in=index.provider_ids[mask].tolist()).values_list("pk", "name")
@@ -92,7 +92,7 @@ def test_a_word_in_the_name_outranks_one_in_the_statement(wordy):
 
 
 def test_a_query_is_one_database_round_trip(wordy, synonyms, django_assert_num_queries):
-    index = facet_index.current_index()
+    index = listing_index.current_index().base
     tsqueries("talk therapy")  # the synonyms are cached
     with django_assert_num_queries(1):
         matching.word_matches(index, Provider.objects.published(), "talk therapy -online")
