@@ -81,10 +81,26 @@ class ListingIndex:
         """This index with these listings read again from the database."""
         return ListingIndex(self.base, (*self.segments, Segment.read(ids)))
 
-    def combined(self, count: int, segment: Segment) -> "ListingIndex":
-        """This index with its first `count` segments replaced by `segment`, which holds
-        their listings read again."""
-        return ListingIndex(self.base, (segment, *self.segments[count:]))
+    def combined(self, segments: tuple, segment: Segment) -> "ListingIndex":
+        """This index with `segments` (a run of its own, still there) replaced by `segment`,
+        which holds their listings read again; None if they are not all there now."""
+        for start in range(len(self.segments) - len(segments) + 1):
+            run = self.segments[start : start + len(segments)]
+            if all(map(operator.is_, run, segments)):
+                kept = self.segments
+                return ListingIndex(
+                    self.base, (*kept[:start], segment, *kept[start + len(segments) :])
+                )
+        return None
+
+    def to_combine(self) -> tuple:
+        """The segments to read again as one: the newer ones, while the oldest holds more
+        than twice their listings (so that each listing is read again a few times at most,
+        as in Lucene's tiered merges); else all of them."""
+        oldest, newer = self.segments[0], self.segments[1:]
+        if len(oldest.ids) > 2 * sum(len(segment.ids) for segment in newer):
+            return newer
+        return self.segments
 
 
 def _without(index: facet_index.FacetIndex, ids: set) -> np.ndarray:
@@ -147,7 +163,7 @@ class _Follower:
             if len(index.changed) > max(MERGE_AT_LEAST, MERGE_SHARE * index.base.providers):
                 self._merge_in_background()
             elif len(index.segments) > MOST_SEGMENTS:
-                segments = index.segments
+                segments = index.to_combine()
                 self._merge_in_background(lambda: self._combine(segments))
         return index
 
@@ -186,9 +202,8 @@ class _Follower:
         try:
             combined = Segment.read(frozenset().union(*(s.ids for s in segments)))
             with self.lock:
-                now = self.index.segments[: len(segments)]
-                if len(now) == len(segments) and all(map(operator.is_, now, segments)):
-                    self.index = self.index.combined(len(segments), combined)
+                # None after a full merge, which read them again already.
+                self.index = self.index.combined(segments, combined) or self.index
             memory_release()
         finally:
             connection.close()
