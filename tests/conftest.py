@@ -4,14 +4,17 @@ import datetime
 import importlib
 import ipaddress
 import socket
+import uuid
 from decimal import Decimal
 from html.parser import HTMLParser
 from itertools import count
 
+import psycopg
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
+from django.db import connection
 from django.template import Context
 from django.template.backends.jinja2 import Template as Jinja2Template
 from django.test.signals import template_rendered
@@ -535,3 +538,20 @@ def _test_settings(settings, tmp_path_factory):
     # WhiteNoise warns on every client when `collectstatic` has not been run.
     settings.STATIC_ROOT = tmp_path_factory.getbasetemp() / "staticfiles"
     settings.STATIC_ROOT.mkdir(exist_ok=True)
+
+
+@pytest.fixture
+def fresh_database_url(tmp_path):
+    """A database of its own, of the kind this run tests, for processes outside the test."""
+    if connection.vendor == "sqlite":
+        yield f"sqlite:///{tmp_path / 'worker.sqlite3'}"
+        return
+    params = connection.get_connection_params()
+    name = f"worker_check_{uuid.uuid4().hex[:12]}"
+    admin = {k: params[k] for k in ("host", "port", "user", "password") if params.get(k)}
+    with psycopg.connect(dbname="postgres", autocommit=True, **admin) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    user = params.get("user", "postgres")
+    yield f"postgres://{user}@{params.get('host', '127.0.0.1')}:{params.get('port', 5432)}/{name}"
+    with psycopg.connect(dbname="postgres", autocommit=True, **admin) as conn:
+        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')

@@ -3,13 +3,17 @@ log, in the request in tests and in a thread in production, merging in the backg
 
 import datetime
 import io
+import os
 import random
+import subprocess
+import sys
 import threading
 import time
 from decimal import Decimal
 from urllib.parse import urlencode
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.http import QueryDict
 from django.utils import timezone
@@ -212,3 +216,55 @@ def test_the_change_log_keeps_a_day(db):
     recent = ListingChange.objects.create(provider_id=2)
     call_command("prune_listing_changes", stdout=io.StringIO())
     assert list(ListingChange.objects.values_list("pk", flat=True)) == [recent.pk]
+
+
+# Each process that reads listings: builds its index, then says how many it lists each
+# time that changes (its follower thread applies the edits).
+WATCH = """
+import time
+from services import listing_index
+
+seen = listing_index.current_index().providers
+print(seen, flush=True)
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:
+    now = listing_index.current_index().providers
+    if now != seen:
+        print(now, flush=True)
+        break
+    time.sleep(0.02)
+"""
+
+
+def test_an_edit_reaches_every_process(fresh_database_url):
+    """As on several hosts: separate processes, each following the change log of one
+    database, all apply an edit made by another."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": fresh_database_url,
+        "DJANGO_LISTING_INDEX_FOLLOW_SECONDS": "0.1",
+    }
+
+    def manage(*args, run=subprocess.run, **kwargs):
+        return run([sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, env=env, **kwargs)
+
+    manage("migrate", "--noinput", "-v0", check=True)
+    manage("seed_demo", "--providers", "12", check=True, capture_output=True)
+    watchers = [
+        manage("shell", "--no-imports", "-c", WATCH, run=subprocess.Popen, stdout=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    try:
+        before = [int(watcher.stdout.readline()) for watcher in watchers]
+        assert before == [12, 12]
+        edit = (
+            "from services import listings; from services.models import Provider; "
+            "listings.provider_unpublish(provider=Provider.objects.published().first(), by=None)"
+        )
+        manage("shell", "--no-imports", "-c", edit, check=True)
+        after = [int(watcher.stdout.readline() or 0) for watcher in watchers]
+        assert after == [11, 11]
+    finally:
+        for watcher in watchers:
+            watcher.kill()
+            watcher.wait()

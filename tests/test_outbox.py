@@ -7,10 +7,8 @@ import socket
 import subprocess
 import sys
 import threading
-import uuid
 from io import StringIO
 
-import psycopg
 import pytest
 from django.conf import settings
 from django.core import mail
@@ -276,23 +274,6 @@ def test_editor_reads_the_outbox_but_cannot_delete_from_it(editor_client, provid
 
 
 # --------------------------------------------------------------------------- the real worker
-
-
-@pytest.fixture
-def fresh_database_url(tmp_path):
-    """A database of its own, of the kind this run tests, for processes outside the test."""
-    if connection.vendor == "sqlite":
-        yield f"sqlite:///{tmp_path / 'worker.sqlite3'}"
-        return
-    params = connection.get_connection_params()
-    name = f"worker_check_{uuid.uuid4().hex[:12]}"
-    admin = {k: params[k] for k in ("host", "port", "user", "password") if params.get(k)}
-    with psycopg.connect(dbname="postgres", autocommit=True, **admin) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    user = params.get("user", "postgres")
-    yield f"postgres://{user}@{params.get('host', '127.0.0.1')}:{params.get('port', 5432)}/{name}"
-    with psycopg.connect(dbname="postgres", autocommit=True, **admin) as conn:
-        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 def test_the_real_worker_sends_a_queued_email(fresh_database_url, tmp_path):
