@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 from pathlib import Path
@@ -226,15 +227,28 @@ SEEN_IN_A_ROW = 3 * CONNECTIONS
 EDITED_SEARCH = "/find/?near=Leeds"
 
 
-def _edit(url: str, provider_id: int, status: str) -> None:
-    """What the admin's "unpublish" and "publish" write to the listing index's change log
-    (models.listings_changed), straight to the database, as another host's edit would."""
-    sql(
-        url,
-        f"BEGIN; UPDATE services_provider SET status = '{status}' WHERE id = {provider_id};"
-        " INSERT INTO services_listingchange (provider_id, changed_at)"
-        f" VALUES ({provider_id}, now()); COMMIT;",
-    )
+class Editor:
+    """bench/edits.py in a process of its own, editing as the admin does."""
+
+    def __init__(self, url: str):
+        self.process = subprocess.Popen(
+            [PYTHON, "bench/edits.py"],
+            cwd=ROOT,
+            env=dict(os.environ, DATABASE_URL=url, DJANGO_DEBUG="false"),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def __call__(self, verb: str, provider_id: int) -> None:
+        self.process.stdin.write(f"{verb} {provider_id}\n")
+        self.process.stdin.flush()
+        if self.process.stdout.readline().strip() != "ok":
+            sys.exit(f"bench/edits.py could not {verb} {provider_id}")
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
 
 
 def _seconds_until(count: int) -> float:
@@ -263,20 +277,50 @@ def worker_rss_mb(server: subprocess.Popen) -> list[float]:
 
 def edits_measured(url: str, server: subprocess.Popen) -> dict:
     """How long an unpublishing takes to leave the results of every worker (and a
-    publishing to come back), and the workers' memory before and after 1,000 edits."""
+    publishing to come back) while wrk loads the site, and the workers' memory before
+    and after 1,000 edits."""
+    edit = Editor(url)
     listed = results_found(get(EDITED_SEARCH)[1])
     near = sql(
         url,
         "SELECT DISTINCT p.id FROM services_provider p JOIN services_location l"
         " ON l.provider_id = p.id WHERE p.status = 'published' AND l.town = 'Leeds'"
-        f" ORDER BY p.id LIMIT {EDITS_TIMED}",
+        f" ORDER BY p.id LIMIT {EDITS_TIMED // 2}",
     )
+    paths = [path for _name, path in SEARCHES if path != "PROFILE"]
+    stop = threading.Event()
+
+    def load() -> None:
+        while not stop.is_set():
+            wrk_throughput(paths, seconds=3)
+
+    loading = threading.Thread(target=load)
+    loading.start()
     seconds = []
-    for (provider_id,) in near:
-        _edit(url, provider_id, "draft")
-        seconds.append(_seconds_until(listed - 1))
-        _edit(url, provider_id, "published")
-        seconds.append(_seconds_until(listed))
+    processes = server_processes(server, url)
+    try:
+        for (provider_id,) in near:
+            for verb, count in (("unpublish", listed - 1), ("publish", listed)):
+                edit(verb, provider_id)
+                seconds.append(_seconds_until(count))
+    finally:
+        stop.set()
+        loading.join()
+    # The CPU an edit costs the workers: a few edits with no other load.
+    idle = {pid: cpu_seconds(pid) for pid in processes}
+    quiet = sql(
+        url,
+        f"SELECT id FROM services_provider WHERE status = 'published' ORDER BY id LIMIT {EDITS_TIMED}",
+    )
+    for (provider_id,) in quiet:
+        edit("accepting", provider_id)
+        time.sleep(1)
+    spent = sum(cpu_seconds(pid) - idle[pid] for pid in processes)
+    # Less the followers' looks at the log meanwhile, which cost the same without edits.
+    time.sleep(len(quiet))
+    looking = sum(cpu_seconds(pid) - idle[pid] for pid in processes) - spent
+    workers = len(worker_rss_mb(server))
+    cpu_per_edit_ms = round(max(spent - looking, 0) / len(quiet) / workers * 1000, 1)
     rss_before = worker_rss_mb(server)
     others = sql(
         url,
@@ -284,14 +328,9 @@ def edits_measured(url: str, server: subprocess.Popen) -> dict:
         f" ORDER BY id DESC LIMIT {EDITS_FOR_MEMORY}",
     )
     for (provider_id,) in others:
-        sql(
-            url,
-            "BEGIN; UPDATE services_provider SET accepting_new_clients = NOT"
-            f" accepting_new_clients WHERE id = {provider_id};"
-            " INSERT INTO services_listingchange (provider_id, changed_at)"
-            f" VALUES ({provider_id}, now()); COMMIT;",
-        )
-    time.sleep(5)  # the last applies
+        edit("accepting", provider_id)
+    edit.close()
+    time.sleep(10)  # the last applies, and any merge
     for _ in range(50):
         get(EDITED_SEARCH)  # every worker answers from its index as it now is
     rss_after = worker_rss_mb(server)
@@ -299,6 +338,7 @@ def edits_measured(url: str, server: subprocess.Popen) -> dict:
         "visible_p50_s": round(percentile(seconds, 50), 2),
         "visible_max_s": round(max(seconds), 2),
         "edits_timed": len(seconds),
+        "cpu_per_edit_per_worker_ms": cpu_per_edit_ms,
         "worker_rss_mb_before": rss_before,
         "worker_rss_mb_after_edits": rss_after,
         "edits_for_memory": len(others),
@@ -398,7 +438,7 @@ def throughput(server: subprocess.Popen, url: str) -> dict:
     }
 
 
-def wrk_throughput(paths: list[str]) -> float:
+def wrk_throughput(paths: list[str], seconds: int = THROUGHPUT_SECONDS) -> float:
     """Requests per second at CONNECTIONS connections, cycling through the paths."""
     if not shutil.which("wrk"):
         sys.exit("wrk is needed for the throughput run: apt-get install wrk (make bench does this)")
@@ -412,7 +452,7 @@ def wrk_throughput(paths: list[str]) -> float:
             "wrk",
             "-t1",
             f"-c{CONNECTIONS}",
-            f"-d{THROUGHPUT_SECONDS}s",
+            f"-d{seconds}s",
             "-s",
             script.name,
             f"http://127.0.0.1:{PORT}",

@@ -8,7 +8,7 @@ rolled-back change leaves a gap for good).
 
 import time
 
-from django.db import connection
+from django.db import connections, router
 
 from services.models import ListingChange
 
@@ -19,6 +19,13 @@ EVERY_LISTING = object()
 GAP_SECONDS = 60
 
 _TABLE = ListingChange._meta.db_table
+
+
+def _cursor():
+    """On the database the listings are read from (a replica, if there is one)."""
+    return connections[router.db_for_read(ListingChange)].cursor()
+
+
 _AFTER_SQL = f"SELECT id, provider_id FROM {_TABLE} WHERE id > %s ORDER BY id"
 _LAST_SQL = f"SELECT MAX(id) FROM {_TABLE}"
 
@@ -31,7 +38,7 @@ class ChangeReader:
     @classmethod
     def from_now(cls) -> "ChangeReader":
         """A reader of the changes after the latest one committed."""
-        with connection.cursor() as cursor:
+        with _cursor() as cursor:
             cursor.execute(_LAST_SQL)
             return cls(cursor.fetchone()[0] or 0)
 
@@ -40,7 +47,7 @@ class ChangeReader:
         now = time.monotonic()
         self.gaps = {n: seen for n, seen in self.gaps.items() if now - seen < GAP_SECONDS}
         after = min(self.gaps, default=self.last + 1) - 1
-        with connection.cursor() as cursor:
+        with _cursor() as cursor:
             cursor.execute(_AFTER_SQL, [min(after, self.last)])
             rows = cursor.fetchall()
         changed = set()
@@ -62,6 +69,6 @@ class ChangeReader:
         return EVERY_LISTING
 
     def from_latest(self) -> None:
-        with connection.cursor() as cursor:
+        with _cursor() as cursor:
             cursor.execute(_LAST_SQL)
             self.last = max(self.last, cursor.fetchone()[0] or 0)

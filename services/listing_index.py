@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connections
 
 from services import facet_index, geo
 from services.listing_changes import EVERY_LISTING, ChangeReader
@@ -186,8 +186,8 @@ class _Follower:
                 # The database away for a moment: the pages go on from the index as it
                 # is, and the next look catches up from the log.
                 logger.exception("Could not apply listing changes")
-                connection.close()
-        connection.close()
+                connections.close_all()
+        connections.close_all()
 
     def _merge_in_background(self, merge=None) -> None:
         if self.merging is not None and self.merging.is_alive():
@@ -206,7 +206,8 @@ class _Follower:
                 self.index = self.index.combined(segments, combined) or self.index
             memory_release()
         finally:
-            connection.close()
+            # The thread's own connections: closed, not left to the pool's timeout.
+            connections.close_all()
 
     def _merge(self) -> None:
         try:
@@ -219,7 +220,8 @@ class _Follower:
                 self.reader = reader
             memory_release()
         finally:
-            connection.close()
+            # The thread's own connections: closed, not left to the pool's timeout.
+            connections.close_all()
 
     def stop(self) -> None:
         self.stopping.set()
@@ -241,11 +243,12 @@ def warm() -> None:
     """Build the index now (gunicorn calls this before it starts its workers)."""
     with _follower.lock:
         _follower._build()  # and no thread: it would not survive the fork
-    # The workers are forked from this process: none of its connections, nor the pool
+    # The workers are forked from this process: none of its connections, nor the pools
     # holding them, may be shared with them.
-    connection.close()
-    if hasattr(connection, "close_pool"):
-        connection.close_pool()
+    for connection in connections.all():
+        connection.close()
+        if hasattr(connection, "close_pool"):
+            connection.close_pool()
 
 
 def merge_now() -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import QuerySet
 
 from services import facet_index, geo, word_index
@@ -437,7 +437,7 @@ def card_rows(ids: list[int]) -> dict[int, Listed]:
     if not ids:
         return {}
     placeholders = ", ".join(["%s"] * len(ids))
-    with connection.cursor() as cursor:
+    with connections[router.db_for_read(Provider)].cursor() as cursor:
         cursor.execute(
             "SELECT id, slug, name, accepting_new_clients, practising_since,"
             " recommendations_approved, card"

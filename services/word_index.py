@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-from django.db import connection
+from django.db import connections, router
 
 from services.models import Provider
 
@@ -65,7 +65,7 @@ def build(locate, ids=None) -> dict[str, Postings]:
     is there (a listing published after the providers were read is not, yet).
     """
     words = {}
-    with connection.cursor() as cursor:
+    with connections[router.db_for_read(Provider)].cursor() as cursor:
         among = None if ids is None else list(ids)
         cursor.execute(POSTINGS_SQL, [Provider.Status.PUBLISHED, among, among])
         for lexeme, ids, codes in cursor:

@@ -5,6 +5,7 @@ project folder. With DJANGO_DEBUG=false the site refuses to start without a real
 secret key and allowed hosts.
 """
 
+import copy
 import datetime
 import os
 from pathlib import Path
@@ -84,6 +85,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Only builds a header: no database work. The nonce is made when a template asks for it.
     "csp.middleware.CSPMiddleware",
+    "therapy_directory.routers.PrimaryForOwnWrites",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -152,6 +154,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
         "max_size": int(os.environ.get("DJANGO_DB_POOL_MAX", "8")),
         "timeout": 10,
     }
+
+# With DATABASE_REPLICA_URL, pages read the public listings from a streaming replica and
+# each process's listing index follows the edits through it (therapy_directory/routers.py).
+REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "").strip()
+if REPLICA_URL:
+    DATABASES["replica"] = {
+        **dj_database_url.parse(REPLICA_URL, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"]),
+        "OPTIONS": copy.deepcopy(DATABASES["default"].get("OPTIONS", {})),
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["therapy_directory.routers.ReplicaRouter"]
 
 # "default" is per process and free to read: the results page reads it on every request.
 # "shared" is one cache for every worker: the database by default, Redis when REDIS_URL is
