@@ -49,7 +49,7 @@ def on_starting(server):
 
 
 def when_ready(server):
-    from services import listing_index
+    from services.search import listing_index
 
     listing_index.warm()
 

@@ -11,7 +11,8 @@ import threading
 # Django is set up by the site's application, so it comes before anything of the app's.
 from therapy_directory.wsgi import application as site  # isort: skip
 
-from services import matching, views
+from services import views
+from services.search import matching
 
 _url = threading.local()
 _results, _counts, _cards = {}, {}, {}

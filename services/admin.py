@@ -16,7 +16,6 @@ from reversion.admin import VersionAdmin
 
 from services import listings
 from services.admin_paging import LargeTablePaginator
-from services.filters import clear_taxonomy_cache
 from services.indexing import search_index_update
 from services.listing_csv.admin import ProviderCsvAdminMixin
 from services.models import (
@@ -48,7 +47,8 @@ from services.recommendations import (
     recommendations_recount,
 )
 from services.reports import report_dismiss, report_resolve, reports_recount
-from services.search import forget_synonyms
+from services.search.filters import clear_taxonomy_cache
+from services.search.text import forget_synonyms
 
 admin.site.site_header = "Therapy directory: staff"
 admin.site.site_title = "Therapy directory staff"

@@ -28,7 +28,7 @@ OTHER_CONCERNS_SHOWN = 4
 
 def result_cards(providers, saved: set[int] | None = None) -> SafeString:
     """The <li> of each provider (a Provider, or a matching.Listed row), annotated by
-    services.results.annotate_cards().
+    services.search.results.annotate_cards().
 
     With `saved` (the ids on the person's shortlist), each card has a Save button that
     submits the page's one shortlist form (#shortlist-form, outside the search form).
@@ -125,7 +125,7 @@ def _meeting_day(date, language: str) -> str:
 
 
 def filter_groups(groups) -> SafeString:
-    """Each list filter (services.results.FilterGroup) as a folding group of checkboxes."""
+    """Each list filter (services.search.results.FilterGroup) as a folding group of checkboxes."""
     parts = []
     for group in groups:
         name, legend, chosen = escape(group.name), escape(group.legend), group.chosen

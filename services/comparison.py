@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils.dateformat import format as date_format
 
 from services import geo
-from services.filters import Criteria
 from services.models import Location, Qualification
 from services.profiles import Profile
+from services.search.filters import Criteria
 from services.templatetags.directory import fee_range
 
 FORMAT_LABELS = {"in person": "In person", "online": "Online (video)", "phone": "By phone"}

@@ -1255,7 +1255,7 @@ class ListingsVersion(models.Model):
 
 class ListingChange(models.Model):
     """One listing changed (or, with no provider, every listing may have): the log each
-    process's listing index follows to apply edits in place (services/listing_index.py).
+    process's listing index follows to apply edits in place (services/search/listing_index.py).
     The id is the log's sequence number; rows older than a day are pruned."""
 
     provider_id = models.BigIntegerField(null=True)

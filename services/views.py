@@ -16,10 +16,14 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
-from services import listing_index, matching, page_frame, results
+from services import page_frame
 from services.comparison import comparison_build
-from services.facets import facet_counts
-from services.filters import (
+from services.fixed_urls import fixed_url
+from services.models import Concern, Provider, Service, SupportType
+from services.profiles import Profile, profile_load, profiles_load
+from services.search import listing_index, matching, results
+from services.search.facets import facet_counts
+from services.search.filters import (
     RADIUS_CHOICES,
     RADIUS_DEFAULT_KM,
     SORTS,
@@ -28,10 +32,7 @@ from services.filters import (
     search_form,
     typed_values,
 )
-from services.fixed_urls import fixed_url
-from services.models import Concern, Provider, Service, SupportType
-from services.profiles import Profile, profile_load, profiles_load
-from services.search import suggest_spelling
+from services.search.text import suggest_spelling
 from services.shortlist import (
     COMPARE_MAX,
     COMPARE_MIN,

@@ -257,8 +257,8 @@ def _empty_cache():
     in-memory listing index (which tests must see follow every change)."""
     from django.core.cache import cache
 
-    from services import listing_index
     from services.memo import Memo
+    from services.search import listing_index
 
     cache.clear()
     Memo.forget_all()
@@ -271,7 +271,7 @@ def _empty_cache():
 @pytest.fixture
 def synonyms(db):
     """The search synonyms shipped in fixtures/synonyms.json."""
-    from services.search import forget_synonyms
+    from services.search.text import forget_synonyms
 
     call_command("loaddata", settings.BASE_DIR / "fixtures" / "synonyms.json", verbosity=0)
     forget_synonyms()

@@ -6,9 +6,9 @@ import html
 from django.utils import translation
 
 from services import cards
-from services.filters import Criteria
-from services.matching import Listed
-from services.results import FilterGroup, Option, annotate_cards
+from services.search.filters import Criteria
+from services.search.matching import Listed
+from services.search.results import FilterGroup, Option, annotate_cards
 
 TODAY = datetime.date(2026, 12, 1)
 

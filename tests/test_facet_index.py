@@ -6,7 +6,7 @@ import weakref
 import numpy as np
 import pytest
 
-from services import facet_index, selection
+from services.search import facet_index, selection
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -16,15 +16,16 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from services import geo, listing_index, matching, selection
-from services.facets import facet_counts, facet_counts_in_sql
-from services.filters import (
+from services import geo
+from services.models import Location, Provider
+from services.search import listing_index, matching, selection
+from services.search.facets import facet_counts, facet_counts_in_sql
+from services.search.filters import (
     FLAG_FILTERS,
     LIST_FILTERS,
     ProviderFilter,
     options_of,
 )
-from services.models import Location, Provider
 from tests.conftest import LEEDS, MANCHESTER
 
 pytestmark = pytest.mark.django_db
@@ -350,7 +351,7 @@ def test_a_provider_with_two_places_in_range_is_listed_once_at_the_nearest(make_
     results = list(filterset.qs)
     assert [p.name for p in results] == ["Far Rooms", "Two Rooms", "Between"]
     assert results[0].distance_km == pytest.approx(0, abs=0.01)
-    # The index (services/matching.py) the same way: each once, at the nearest place.
+    # The index (services/search/matching.py) the same way: each once, at the nearest place.
     index = listing_index.current_index()
     listed = matching.results(index, filterset.criteria, Provider.objects.published())[0:3]
     assert [(p.name, p.distance_km) for p in listed] == [
@@ -620,13 +621,13 @@ FACET_QUERIES = [
 
 @pytest.fixture(params=["broad", "narrow", "several", "edited"])
 def way(request, monkeypatch):
-    """Each way services/selection.py works: every set of providers taken the narrow way
+    """Each way services/search/selection.py works: every set of providers taken the narrow way
     (provider by provider), or none (and those with several services checked all
     together); or only those with several services, so that the others are settled by
     what the index holds per provider. And both ways of sorting by name or experience
-    (services/matching.py). And an index with listings edited since it was built, in two
+    (services/search/matching.py). And an index with listings edited since it was built, in two
     segments, so that its results and counts come from three parts, merged
-    (services/listing_index.py)."""
+    (services/search/listing_index.py)."""
     if request.param == "edited":
         index = listing_index.current_index()
         ids = sorted(Provider.objects.published().values_list("pk", flat=True))
@@ -836,7 +837,7 @@ SORT_CHOICES = ["", "relevance", "distance", "fee", "experience", "recommended",
 @pytest.mark.parametrize("sort", SORT_CHOICES)
 @pytest.mark.parametrize("params", FACET_QUERIES, ids=lambda p: urlencode(p, doseq=True) or "all")
 def test_the_index_gives_the_databases_results_in_its_order(varied, params, sort, way):
-    """The results page takes its results from the in-memory index (services/matching.py);
+    """The results page takes its results from the in-memory index (services/search/matching.py);
     the SQL form of the criteria is the reference, for the set, the order and the distances."""
     filterset = filtered({**params, "sort": sort} if sort else params)
     criteria, base = filterset.criteria, Provider.objects.published()

@@ -10,9 +10,10 @@ from urllib.parse import parse_qs, urlencode
 import pytest
 from django.db import connection
 
-from services import facet_index, views
+from services import views
 from services.memo import Memo
 from services.models import Concern, Location, Provider, SupportType
+from services.search import facet_index
 from tests.conftest import LEEDS, MANCHESTER
 
 pytestmark = pytest.mark.django_db
@@ -28,12 +29,12 @@ PLACE_QUERIES = 1
 # for the same words (they are remembered), on SQLite the search itself.
 FIND_QUERIES_WITH_NEW_WORDS = FIND_QUERIES + 1
 FIND_QUERIES_WITH_WORDS = FIND_QUERIES + (connection.vendor != "postgresql")
-# Building the in-memory listing index (services/facet_index.py), once per process: the
+# Building the in-memory listing index (services/search/facet_index.py), once per process: the
 # change log's end, providers, services, each criterion's own, places (and the search
 # words and their pairs), and the changes made meanwhile, instead of the change log
 # read of every other request.
 INDEX_BUILD_QUERIES = 4 + facet_index.CRITERIA_QUERIES + 2 * (connection.vendor == "postgresql")
-# Applying a change: the same reads, of the changed listings only (services/listing_index.py).
+# Applying a change: the same reads, of the changed listings only (services/search/listing_index.py).
 INDEX_APPLY_QUERIES = INDEX_BUILD_QUERIES - 1
 # The first request: every taxonomy's choices (one query) and the index build too.
 FIND_QUERIES_COLD = FIND_QUERIES + PLACE_QUERIES + 1 + INDEX_BUILD_QUERIES

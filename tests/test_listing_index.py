@@ -1,4 +1,4 @@
-"""The listing index applies edits in place (services/listing_index.py): from the change
+"""The listing index applies edits in place (services/search/listing_index.py): from the change
 log, in the request in tests and in a thread in production, merging in the background."""
 
 import datetime
@@ -19,10 +19,6 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services import listing_index, matching
-from services.facets import facet_counts, facet_counts_in_sql
-from services.filters import ProviderFilter
-from services.listing_changes import EVERY_LISTING, ChangeReader
 from services.models import (
     Concern,
     ListingChange,
@@ -32,6 +28,10 @@ from services.models import (
     SupportType,
     listings_changed,
 )
+from services.search import listing_index, matching
+from services.search.facets import facet_counts, facet_counts_in_sql
+from services.search.filters import ProviderFilter
+from services.search.listing_changes import EVERY_LISTING, ChangeReader
 from tests.conftest import LEEDS, MANCHESTER
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -258,7 +258,7 @@ def test_the_change_log_keeps_a_day(db):
 # time that changes (its follower thread applies the edits).
 WATCH = """
 import time
-from services import listing_index
+from services.search import listing_index
 
 seen = listing_index.current_index().providers
 print(seen, flush=True)

@@ -21,11 +21,11 @@ from django.db import connection
 from django.db.models.functions import Lower
 from django.http import QueryDict
 
-from services.filters import ProviderFilter
-from services.matching import card_rows
 from services.models import Provider, SearchWord
 from services.profiles import profile_load
-from services.search import _nearest_word, search_providers
+from services.search.filters import ProviderFilter
+from services.search.matching import card_rows
+from services.search.text import _nearest_word, search_providers
 
 pytestmark = [
     pytest.mark.skipif(
@@ -287,7 +287,7 @@ def test_a_profile_page_reads_one_provider_through_indexes():
     ],
 )
 def test_selective_criteria_read_providers_through_indexes(query):
-    """The SQL statement of the criteria (services/filters.py, Criteria.providers)."""
+    """The SQL statement of the criteria (services/search/filters.py, Criteria.providers)."""
     search = ProviderFilter(QueryDict(query), queryset=Provider.objects.published())
     queryset = search.qs
     assert search.form.is_valid(), search.form.errors

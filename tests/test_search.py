@@ -1,6 +1,6 @@
 """Search words: what they match, synonyms, spelling, and each database's body.
 
-The suite runs on SQLite and on PostgreSQL; services/search.py picks its body by
+The suite runs on SQLite and on PostgreSQL; services/search/text.py picks its body by
 connection.vendor. What holds on both is asserted always; stemming and weighting
 only where PostgreSQL does them.
 """
@@ -12,9 +12,9 @@ import pytest
 from django.db import connection
 from django.http import QueryDict
 
-from services.filters import ProviderFilter
 from services.models import Provider, SearchSynonym, SearchWord
-from services.search import (
+from services.search.filters import ProviderFilter
+from services.search.text import (
     Term,
     expand,
     forget_synonyms,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.search import parse, parse_groups
+from services.search.text import parse, parse_groups
 
 
 def texts(groups):

@@ -12,9 +12,10 @@ import pytest
 from django.core.management import call_command
 from django.http import QueryDict
 
-from services import geo, listing_index, matching
-from services.filters import ProviderFilter
+from services import geo
 from services.models import Location, Provider
+from services.search import listing_index, matching
+from services.search.filters import ProviderFilter
 from tests.conftest import LEEDS
 
 pytestmark = pytest.mark.django_db

@@ -3,9 +3,9 @@
 import pytest
 from django.db import connection
 
-from services import listing_index, matching, word_index
 from services.models import Provider
-from services.search import search_providers, tsqueries
+from services.search import listing_index, matching, word_index
+from services.search.text import search_providers, tsqueries
 
 pytestmark = [
     pytest.mark.django_db,

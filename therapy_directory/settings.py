@@ -229,7 +229,7 @@ CRISIS_LINE = {
     "phone": os.environ.get("DJANGO_CRISIS_LINE_PHONE", "116 123"),
 }
 # Results and filter option counts come from an in-memory index in each process, which
-# applies the listings' edits in place (services/listing_index.py): a thread reads the
+# applies the listings' edits in place (services/search/listing_index.py): a thread reads the
 # change log this often (seconds), so an edit shows within about that, plus its apply.
 LISTING_INDEX_FOLLOW = "thread"
 LISTING_INDEX_FOLLOW_SECONDS = float(os.environ.get("DJANGO_LISTING_INDEX_FOLLOW_SECONDS", "0.5"))

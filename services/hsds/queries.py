@@ -8,7 +8,7 @@ from services.geo import MEASURED, bounding_box, distance_km
 from services.hsds import vocabulary as vocab
 from services.hsds.objects import linked_service_at_locations
 from services.models import Location, Provider, Service
-from services.search import search_providers
+from services.search.text import search_providers
 
 
 def published_services() -> QuerySet:

@@ -4,7 +4,7 @@ import django.contrib.postgres.search
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
 
-# Indexes that only PostgreSQL has; SQLite searches without them (services/search.py).
+# Indexes that only PostgreSQL has; SQLite searches without them (services/search/text.py).
 POSTGRESQL_INDEXES = [
     (
         "CREATE INDEX services_provider_search_vector_gin ON services_provider USING gin (search_vector)",

@@ -5,7 +5,7 @@ listings with both words, then reads every one of them to check that the words a
 neighbours: at 100,000 listings, a third of them for "low mood", half a second. Here
 each listing's search vector also gives, in a generated column that PostgreSQL keeps
 current, every pair of stemmed words at neighbouring positions ('low mood'), which
-the in-memory word index (services/word_index.py) reads like the words themselves.
+the in-memory word index (services/search/word_index.py) reads like the words themselves.
 
 Adding the column rewrites the providers table once (about a minute at a million
 listings, with the table locked). SQLite searches phrases its own way.

@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from services import cards, fixed_urls
-from services.filters import typed_values
+from services.search.filters import typed_values
 
 register = template.Library()
 
@@ -96,7 +96,7 @@ def save_button(provider, saved: bool) -> str:
 
 @register.simple_tag
 def result_cards(providers) -> str:
-    """The cards of providers annotated by services.results.annotate_cards()."""
+    """The cards of providers annotated by services.search.results.annotate_cards()."""
     return cards.result_cards(providers)
 
 

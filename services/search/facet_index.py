@@ -4,10 +4,10 @@ Counting in SQL how many providers each option of each filter would give is a
 COUNT(DISTINCT) over joins per option: hundreds of milliseconds each at 100,000
 listings. Here each filter's options are rows of booleans over the services or the
 providers (numpy), with the providers' places and sort keys, so a results page reads
-only the rows it shows; services/selection.py applies a search to it.
+only the rows it shows; services/search/selection.py applies a search to it.
 
 One index covers every published listing when a process starts (or merges in the
-background); services/listing_index.py keeps it current with a second, small index of the
+background); services/search/listing_index.py keeps it current with a second, small index of the
 listings changed since.
 """
 
@@ -18,16 +18,17 @@ from django.db import connection
 from django.db.models import BooleanField, ExpressionWrapper
 from django.db.models.functions import Lower
 
-from services import criteria, geo, word_index
-from services.criteria import CRITERIA, Choices, Flag, Level
+from services import geo
 from services.models import (
     Location,
     Provider,
     Service,
 )
+from services.search import criteria, word_index
+from services.search.criteria import CRITERIA, Choices, Flag, Level
 
 # The criteria that describe one service, and those that describe the provider
-# (services/criteria.py): each is rows of booleans here, one per option.
+# (services/search/criteria.py): each is rows of booleans here, one per option.
 SERVICE_LIST_FILTERS = criteria.of(Choices, Level.SERVICE)
 SERVICE_FLAGS = criteria.of(Flag, Level.SERVICE)
 PROVIDER_LIST_FILTERS = criteria.of(Choices, Level.PROVIDER)
@@ -314,7 +315,7 @@ class FacetIndex:
     place_key: np.ndarray | None = None
     # For each place criterion (criteria.place_criteria()), bool over the places above.
     place_meets: dict = field(default_factory=dict)
-    # PostgreSQL: which providers each search word is in (services/word_index.py).
+    # PostgreSQL: which providers each search word is in (services/search/word_index.py).
     words: dict | None = None
 
     @property
@@ -328,7 +329,7 @@ class FacetIndex:
 
 def build(ids=None) -> FacetIndex:
     """An index of every published listing, or of those among `ids` (the listings changed
-    since the last full build: services/listing_index.py)."""
+    since the last full build: services/search/listing_index.py)."""
     published = {"provider__status": Provider.Status.PUBLISHED}
     if ids is not None:
         ids = sorted(ids)

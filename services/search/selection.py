@@ -32,7 +32,7 @@ from functools import cached_property
 import numpy as np
 from django.utils import timezone
 
-from services.facet_index import (
+from services.search.facet_index import (
     PROVIDER_FLAGS,
     PROVIDER_LIST_FILTERS,
     SERVICE_FLAGS,

@@ -24,15 +24,16 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Collate, Lower, RowNumber
 from django.utils import timezone
 
-from services import criteria, geo
-from services.criteria import CRITERIA, Choices, Flag, Level, Number
+from services import geo
 from services.memo import Memo
 from services.models import (
     Provider,
     Service,
     SupportType,
 )
-from services.search import MAX_QUERY_LENGTH, search_providers
+from services.search import criteria
+from services.search.criteria import CRITERIA, Choices, Flag, Level, Number
+from services.search.text import MAX_QUERY_LENGTH, search_providers
 
 SORTS = [
     ("relevance", "Best match"),
@@ -48,7 +49,7 @@ RADIUS_MAX_KM = 500
 TAXONOMY_CACHE_SECONDS = 300
 
 # Which criteria describe one service (they must all hold for the same service) and
-# which the provider; which are lists of options, and which yes/no (services/criteria.py).
+# which the provider; which are lists of options, and which yes/no (services/search/criteria.py).
 SERVICE_FILTERS = list(criteria.at(Level.SERVICE))
 PROVIDER_FILTERS = list(criteria.at(Level.PROVIDER))
 LIST_FILTERS = list(criteria.of(Choices))

@@ -1,7 +1,7 @@
 """Each process's listing index, kept current by applying edits in place.
 
 As in Lucene's near-real-time search: a large index of every published listing, built at
-start (services/facet_index.py), which never changes; a small index of the listings
+start (services/search/facet_index.py), which never changes; a small index of the listings
 changed since it was built; and a mask that hides the changed listings' old rows in the
 large one. An edit rebuilds only the small index, so its cost grows with the listings
 changed since the last full build, not with the directory. Once they pass MERGE_SHARE of
@@ -25,9 +25,10 @@ import numpy as np
 from django.conf import settings
 from django.db import close_old_connections, connections
 
-from services import facet_index, geo
-from services.listing_changes import EVERY_LISTING, ChangeReader
+from services import geo
 from services.memory import memory_release
+from services.search import facet_index
+from services.search.listing_changes import EVERY_LISTING, ChangeReader
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +66,8 @@ class ListingIndex:
         later: set = set()
         for index, ids in [*((s.index, s.ids) for s in reversed(segments)), (base, None)]:
             alive = _without(index, later) if later else None
-            if index.providers and (alive is None or alive.any()):
+            # The full index always (a search of an empty directory is still a search).
+            if index is base or index.providers and (alive is None or alive.any()):
                 self.parts.append((index, alive))
             if ids is not None:
                 later |= ids

@@ -1,9 +1,9 @@
 """The results of a search, worked out in the in-memory listing index.
 
-Criteria.providers() in services/filters.py states every criterion in SQL, and stays
+Criteria.providers() in services/search/filters.py states every criterion in SQL, and stays
 the reference (the tests compare the two). Asking the database for the whole result
 set, its size and its order costs a scan of every match on each page view; here the
-database only turns the search words into a query (services/word_index.py answers it;
+database only turns the search words into a query (services/search/word_index.py answers it;
 a phrase goes to the database's full-text index) and reads the rows of the page shown.
 The place, the filters, the count and every sort come from the index, so page 500
 costs what page 1 does.
@@ -16,11 +16,12 @@ import numpy as np
 from django.db import connection, connections, router
 from django.db.models import QuerySet
 
-from services import facet_index, geo, word_index
-from services.filters import Criteria
+from services import geo
 from services.models import Provider
-from services.search import parse, search_providers, tsqueries_remembered
-from services.selection import Selection, run_starts
+from services.search import facet_index, word_index
+from services.search.filters import Criteria
+from services.search.selection import Selection, run_starts
+from services.search.text import parse, search_providers, tsqueries_remembered
 
 
 @dataclass
@@ -286,7 +287,7 @@ def _firsts(index, sort: str, found: Narrowing, chosen: Selection, positions) ->
 
 
 class Part:
-    """A search in one of a listing index's parts (services/listing_index.py)."""
+    """A search in one of a listing index's parts (services/search/listing_index.py)."""
 
     def __init__(self, index, alive, criteria: Criteria, base, earlier=None, words=None):
         self.index, self.alive, self.criteria = index, alive, criteria

@@ -9,8 +9,9 @@ from urllib.parse import urlencode
 
 from django.http import QueryDict
 
-from services.criteria import CRITERIA
-from services.filters import (
+from services.models import Provider, Service
+from services.search.criteria import CRITERIA
+from services.search.filters import (
     FLAG_FILTERS,
     LIST_FILTERS,
     Criteria,
@@ -18,8 +19,7 @@ from services.filters import (
     options_of,
     support_type_nouns,
 )
-from services.models import Provider, Service
-from services.search import parse
+from services.search.text import parse
 from services.templatetags.directory import card_fees, money
 
 FLAG_LABELS = {name: CRITERIA[name].chip for name in FLAG_FILTERS}

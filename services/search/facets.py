@@ -3,10 +3,10 @@
 from django.db.models import CharField, Count, F, QuerySet, Value
 from django.db.models.functions import Coalesce
 
-from services import listing_index, matching
-from services.criteria import CRITERIA, Flag, Level
-from services.filters import FLAG_FILTERS, LIST_FILTERS, Criteria
 from services.models import Provider, Service
+from services.search import listing_index, matching
+from services.search.criteria import CRITERIA, Flag, Level
+from services.search.filters import FLAG_FILTERS, LIST_FILTERS, Criteria
 
 # Facet counts: for each option of each filter, how many providers the search would
 # give if that option were chosen, with the other filters as they are.
@@ -20,7 +20,7 @@ def facet_counts(
 ) -> dict[str, dict[str, int]]:
     """{filter name: {option: count}}: how many providers each option would give.
 
-    Counted in memory (services/selection.py); the database is asked at most which
+    Counted in memory (services/search/selection.py); the database is asked at most which
     providers match the search words, and not even that when `selection`, the results'
     own, is given.
     """
