@@ -65,7 +65,8 @@ class ListingIndex:
         later: set = set()
         for index, ids in [*((s.index, s.ids) for s in reversed(segments)), (base, None)]:
             alive = _without(index, later) if later else None
-            if index.providers and (alive is None or alive.any()):
+            # The full index always (a search of an empty directory is still a search).
+            if index is base or index.providers and (alive is None or alive.any()):
                 self.parts.append((index, alive))
             if ids is not None:
                 later |= ids
