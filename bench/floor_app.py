@@ -11,12 +11,11 @@ import threading
 # Django is set up by the site's application, so it comes before anything of the app's.
 from therapy_directory.wsgi import application as site  # isort: skip
 
-from services import views
-from services.search import matching
+from services.search import matching, page
 
 _url = threading.local()
 _results, _counts, _cards = {}, {}, {}
-_find_results, _facet_counts, _card_rows = matching.results, views.facet_counts, matching.card_rows
+_find_results, _facet_counts, _card_rows = matching.results, page.facet_counts, matching.card_rows
 
 
 def _remembered_results(index, criteria, base):
@@ -39,7 +38,7 @@ def _remembered_cards(ids):
 
 
 matching.results = _remembered_results
-views.facet_counts = _remembered_counts
+page.facet_counts = _remembered_counts
 matching.card_rows = _remembered_cards
 
 

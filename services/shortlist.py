@@ -5,6 +5,8 @@ were saved. Reading it costs nothing for someone without a session cookie: Djang
 database sessions are only loaded when there is one.
 """
 
+from urllib.parse import urlencode
+
 from django.db.models import Q
 
 from services.models import Provider
@@ -85,3 +87,20 @@ def _store(session, ids: list[int]) -> None:
         session[SESSION_KEY] = ids
     else:
         session.pop(SESSION_KEY, None)
+
+
+# What the shortlist and the comparison keep of a search: the place, for distances, and
+# what was searched for, to mark it.
+KEPT_SEARCH = ("q", "near", "lat", "lng", "concern")
+
+
+def kept_search(query) -> str:
+    """ "?near=Leeds&concern=grief" from a results page's query ("" if none of it)."""
+    pairs = [(name, value) for name in KEPT_SEARCH for value in query.getlist(name) if value]
+    return "?" + urlencode(pairs) if pairs else ""
+
+
+def shortlist_status(count: int) -> str:
+    if not count:
+        return ""
+    return f"{count} listing{'' if count == 1 else 's'} on your shortlist."

@@ -5,48 +5,43 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template import engines
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
 from services import page_frame
 from services.comparison import comparison_build
-from services.fixed_urls import fixed_url
 from services.models import Concern, Provider, Service, SupportType
 from services.profiles import Profile, profile_load, profiles_load
-from services.search import listing_index, matching, results
-from services.search.facets import facet_counts
+from services.search import results
 from services.search.filters import (
     RADIUS_CHOICES,
     RADIUS_DEFAULT_KM,
-    SORTS,
     criteria_of,
-    field_labels,
     search_form,
-    typed_values,
 )
-from services.search.text import suggest_spelling
+from services.search.page import results_page
 from services.shortlist import (
     COMPARE_MAX,
     COMPARE_MIN,
+    KEPT_SEARCH,
     SHORTLIST_MAX,
     NotListed,
     ShortlistFull,
+    kept_search,
     shortlist_add,
     shortlist_clear,
     shortlist_ids,
     shortlist_providers,
     shortlist_remove,
+    shortlist_status,
 )
 
-RESULTS_PER_PAGE = 20
 FEATURED_PER_PAGE = 6
 
 
@@ -76,74 +71,10 @@ def home(request):
 
 def find(request):
     """Results of a search; every criterion is a GET parameter, so a search is a link."""
-    # Made only if the database is asked (a phrase; SQLite): building even this one
-    # filter costs about 0.3 ms, on every results page.
-    base = SimpleLazyObject(Provider.objects.published)
-    query = request.GET.copy()
-    # First: seeing that the listings changed also forgets the places they named.
-    index = listing_index.current_index()
-    form = search_form(query)
-    criteria = criteria_of(form)
-    result_list = matching.results(index, criteria, base)
-    corrected_from = ""
-    if not result_list.count() and criteria.data.get("q"):
-        suggestion = suggest_spelling(criteria.data["q"])
-        if suggestion:
-            corrected_from = criteria.data["q"]
-            query["q"] = suggestion
-            form = search_form(query)
-            criteria = criteria_of(form)
-            result_list = matching.results(index, criteria, base)
-
-    paginator = Paginator(result_list, RESULTS_PER_PAGE)
-    if len(set(request.GET.getlist("page"))) > 1:
-        page_number, page_error = 1, "More than one page number came, so here is the first page."
-    else:
-        page_number, page_error = _page_number(request.GET.get("page"), paginator.num_pages)
-    page = paginator.page(page_number)
-    results.annotate_cards(page.object_list, criteria, timezone.localdate())
-
-    def count(relaxed) -> int:
-        # The same words and, mostly, the same place: their matches are reused, so no
-        # query and no distances per suggestion.
-        return matching.count(index, relaxed, base, earlier=result_list.parts)
-
-    place_label = criteria.place.label if criteria.place else ""
-    counts = facet_counts(criteria, base, selection=result_list.selection)
     # No query for someone without a session cookie: the session loads only if there is one.
-    saved = set(shortlist_ids(request.session))
-    context = {
-        "form": form,
-        "typed": typed_values(form),
-        "field_labels": field_labels(),
-        "radius_choices": sorted({*RADIUS_CHOICES, criteria.radius_km}),
-        "radius": criteria.radius_km,
-        "page": page,
-        "paginator": paginator,
-        "criteria": criteria,
-        "sort": criteria.sort(),
-        "sorts": [(value, label) for value, label in SORTS if _sort_applies(value, criteria)],
-        "summary": results.summary(paginator.count, criteria, place_label),
-        "chips": results.chips(criteria, query, place_label),
-        "groups": results.filter_groups(form, counts),
-        "flag_options": results.flag_options(form, counts),
-        "place_choices": form.place_choices,
-        "corrected_from": corrected_from,
-        "page_error": page_error,
-        "relaxations": results.relaxations(form, criteria, count, query, place_label)
-        if paginator.count == 0
-        else [],
-        "saved": saved,
-        "shortlist_status": shortlist_status(len(saved)),
-        "shortlist_url": fixed_url("services:shortlist") + kept_search(request.GET),
-        "next_url": request.get_full_path(),
-    }
-    body = engines["jinja2"].get_template("services/find_body.html").render(context, request)
-    title = context["summary"] if criteria.data else "Find support"
-    bad_input = bool(form.errors or page_error)
-    return HttpResponse(
-        page_frame.results_page(request, title, body), status=400 if bad_input else 200
-    )
+    shown = results_page(request, saved=set(shortlist_ids(request.session)))
+    body = engines["jinja2"].get_template("services/find_body.html").render(shown.context, request)
+    return HttpResponse(page_frame.results_page(request, shown.title, body), status=shown.status)
 
 
 def _support_type_counts() -> dict[int, int]:
@@ -155,29 +86,6 @@ def _support_type_counts() -> dict[int, int]:
         .order_by()
     )
     return {row["support_type"]: row["providers"] for row in offering}
-
-
-def _sort_applies(value: str, criteria) -> bool:
-    if value == "relevance":
-        return bool(criteria.data.get("q"))
-    if value == "distance":
-        return criteria.place is not None
-    return True
-
-
-def _page_number(raw: str | None, num_pages: int) -> tuple[int, str]:
-    if raw in (None, ""):
-        return 1, ""
-    try:
-        number = int(raw)
-    except (TypeError, ValueError):
-        return 1, "That page number was not a number, so here is the first page."
-    if number < 1:
-        return 1, "Pages start at 1, so here is the first page."
-    if number > num_pages:
-        pages = "is only 1 page" if num_pages == 1 else f"are only {num_pages} pages"
-        return num_pages, f"There {pages} of results, so here is the last one."
-    return number, ""
 
 
 def support_type_detail(request, slug):
@@ -281,22 +189,7 @@ def _structured_data(profile: Profile, request) -> dict:
 
 # --------------------------------------------------------------------------- shortlist
 
-# What the shortlist and the comparison keep of a search: the place, for distances, and
-# what was searched for, to mark it.
-KEPT_SEARCH = ("q", "near", "lat", "lng", "concern")
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,220}")
-
-
-def kept_search(query) -> str:
-    """ "?near=Leeds&concern=grief" from a results page's query ("" if none of it)."""
-    pairs = [(name, value) for name in KEPT_SEARCH for value in query.getlist(name) if value]
-    return "?" + urlencode(pairs) if pairs else ""
-
-
-def shortlist_status(count: int) -> str:
-    if not count:
-        return ""
-    return f"{count} listing{'' if count == 1 else 's'} on your shortlist."
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -7,7 +7,7 @@ import pytest
 from django.db import OperationalError, connection
 from django.test import Client
 
-from services import views
+from services.search import listing_index
 
 pytestmark = pytest.mark.django_db
 
@@ -102,7 +102,7 @@ def test_a_fault_in_the_site(browser, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("a fault nobody expected")
 
-    monkeypatch.setattr(views.listing_index, "current_index", broken)
+    monkeypatch.setattr(listing_index, "current_index", broken)
     html = assert_site_page(
         browser.get("/find/?q=grief"),
         500,
@@ -146,7 +146,7 @@ def test_a_fault_when_the_stylesheet_cannot_be_found_still_gets_the_page(
     def broken(*args, **kwargs):
         raise RuntimeError("a fault nobody expected")
 
-    monkeypatch.setattr(views.listing_index, "current_index", broken)
+    monkeypatch.setattr(listing_index, "current_index", broken)
     response = browser.get("/find/")
     assert response.status_code == 500
     html = response.content.decode()

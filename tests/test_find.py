@@ -10,10 +10,9 @@ from urllib.parse import parse_qs, urlencode
 import pytest
 from django.db import connection
 
-from services import views
 from services.memo import Memo
 from services.models import Concern, Location, Provider, SupportType
-from services.search import facet_index
+from services.search import facet_index, page
 from tests.conftest import LEEDS, MANCHESTER
 
 pytestmark = pytest.mark.django_db
@@ -527,7 +526,7 @@ def test_results_page_query_count_does_not_grow(
     assert len(names(response)) == 8
 
     for per_page in (5, 20):
-        monkeypatch.setattr(views, "RESULTS_PER_PAGE", per_page)
+        monkeypatch.setattr(page, "RESULTS_PER_PAGE", per_page)
         with django_assert_num_queries(FIND_QUERIES):
             response = get(client, url)
         assert len(names(response)) == per_page
