@@ -3,6 +3,7 @@
 import datetime
 import importlib
 import ipaddress
+import os
 import socket
 import uuid
 from decimal import Decimal
@@ -249,6 +250,12 @@ def make_published_provider(make_complete_provider):
 # Two cities about 58 km apart, for distances and radii.
 LEEDS = (53.8008, -1.5491)
 MANCHESTER = (53.4808, -2.2426)
+
+
+# tests/declared runs only under its own settings (tests/test_declaration.py starts it).
+collect_ignore = (
+    [] if os.environ.get("DJANGO_SETTINGS_MODULE") == "tests.declared.settings" else ["declared"]
+)
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,9 @@ place criterion: when a place is searched, only the places meeting it count as n
 import datetime
 from dataclasses import dataclass, field
 from enum import StrEnum
+from importlib import import_module
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
 
 from services.models import (
@@ -209,6 +211,12 @@ CRITERIA = {
         Number("min_years", "At least this many years' experience", Level.PROVIDER, 0, 60),
     ]
 }
+
+
+# Criteria declared in other modules, each with a CRITERIA list, after these (a test
+# declares one this way: tests/declared/).
+for _module in getattr(settings, "SEARCH_CRITERIA_MODULES", ()):
+    CRITERIA.update((criterion.name, criterion) for criterion in import_module(_module).CRITERIA)
 
 
 def of(kind: type, level: Level | None = None) -> tuple[str, ...]:
