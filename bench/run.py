@@ -234,7 +234,7 @@ class Editor:
         self.process = subprocess.Popen(
             [PYTHON, "bench/edits.py"],
             cwd=ROOT,
-            env=dict(os.environ, DATABASE_URL=url, DJANGO_DEBUG="false"),
+            env=dict(os.environ, DATABASE_URL=url, DJANGO_DEBUG="true"),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
