@@ -1,8 +1,8 @@
 """Reading the log of listing changes (models.ListingChange) in order, without missing one.
 
 Sequence numbers are handed out when a row is inserted, but rows become visible when
-their transaction commits: on PostgreSQL, change 41 can appear after 42 was read. A
-number skipped is kept as a gap and looked for again until GAP_SECONDS have passed (a
+their transaction commits: on PostgreSQL, change 41 can appear after 42 was read. The
+numbers skipped are kept as gaps and looked for again until GAP_SECONDS have passed (a
 rolled-back change leaves a gap for good).
 """
 
@@ -33,7 +33,10 @@ _LAST_SQL = f"SELECT MAX(id) FROM {_TABLE}"
 class ChangeReader:
     def __init__(self, last: int):
         self.last = last
-        self.gaps: dict[int, float] = {}  # number: when it was first missed
+        # Numbers skipped, as ranges (first, last, when first missed): a rolled-back import
+        # skips thousands at once. And those of them read since, so as not to twice.
+        self.gaps: list[tuple[int, int, float]] = []
+        self.late: set[int] = set()
 
     @classmethod
     def from_now(cls) -> "ChangeReader":
@@ -45,26 +48,35 @@ class ChangeReader:
     def read(self):
         """The ids of the listings changed since the last read (a set), or EVERY_LISTING."""
         now = time.monotonic()
-        self.gaps = {n: seen for n, seen in self.gaps.items() if now - seen < GAP_SECONDS}
-        after = min(self.gaps, default=self.last + 1) - 1
+        self.gaps = [gap for gap in self.gaps if now - gap[2] < GAP_SECONDS]
+        if not self.gaps:
+            self.late.clear()
+        after = min((first for first, _last, _when in self.gaps), default=self.last + 1) - 1
         with _cursor() as cursor:
-            cursor.execute(_AFTER_SQL, [min(after, self.last)])
+            cursor.execute(_AFTER_SQL, [after])
             rows = cursor.fetchall()
         changed = set()
         for number, provider_id in rows:
-            if number <= self.last and self.gaps.pop(number, None) is None:
-                continue  # read before
-            for missing in range(self.last + 1, number):
-                self.gaps[missing] = now
-            self.last = max(self.last, number)
+            if number <= self.last:
+                if number in self.late or not self._missed(number):
+                    continue  # read before
+                self.late.add(number)
+            else:
+                if number > self.last + 1:
+                    self.gaps.append((self.last + 1, number - 1, now))
+                self.last = number
             if provider_id is None:
                 return self._every()
             changed.add(provider_id)
         return changed
 
+    def _missed(self, number: int) -> bool:
+        return any(first <= number <= last for first, last, _when in self.gaps)
+
     def _every(self):
         # Whatever else is logged is in the full build that follows.
         self.gaps.clear()
+        self.late.clear()
         self.from_latest()
         return EVERY_LISTING
 

@@ -1,12 +1,13 @@
 """Each process's listing index, kept current by applying edits in place.
 
 As in Lucene's near-real-time search: a large index of every published listing, built at
-start (services/search/facet_index.py), which never changes; a small index of the listings
-changed since it was built; and a mask that hides the changed listings' old rows in the
-large one. An edit rebuilds only the small index, so its cost grows with the listings
-changed since the last full build, not with the directory. Once they pass MERGE_SHARE of
-the listings, a thread builds a new large index while the pages are answered from the
-old one, and swaps it in.
+start (services/search/facet_index.py), which never changes; then a small index (a
+segment) for the listings changed in each look at the change log, and masks that hide a
+changed listing's older rows. An edit reads only the listings it changed, so its cost
+grows with them, not with the directory. Past MOST_SEGMENTS, a thread reads the newer
+segments' listings again as one; once the changed listings pass MERGE_SHARE of the
+directory, it builds a new large index. Meanwhile the pages are answered from the index
+as it was, and the new one is swapped in.
 
 Every process learns of edits from the database, the only truth: ListingChange is a log
 with a sequence number (models.listings_changed() writes it in the edit's transaction).
@@ -251,12 +252,6 @@ def warm() -> None:
         connection.close()
         if hasattr(connection, "close_pool"):
             connection.close_pool()
-
-
-def merge_now() -> None:
-    """Build a new full index and wait for it (tests, and after bulk loads)."""
-    _follower.current()
-    _follower._merge()
 
 
 def forget() -> None:
