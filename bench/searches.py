@@ -44,19 +44,6 @@ SEARCHES = [
     ("concern page", "/concerns/grief/"),
 ]
 
-# Searches whose results are a small share of the directory (a place, a rare language, one
-# listing): at a million listings their p50 may be at most twice what it is at 100,000.
-SELECTIVE = {
-    "place: Leeds 10 km",
-    "place: postcode district",
-    "counsellors for grief near Leeds",
-    "Spanish counsellor, grief, fee ceiling",
-    "group, free, evening area",
-    "play therapy for children",
-    "empty result",
-    "profile",
-}
-
 # For the throughput run: many different results pages, so no cache could answer them.
 THROUGHPUT_TOWNS = [
     "Leeds",

@@ -2,11 +2,10 @@
 
 Each declaration says the URL parameter, its label, its options, whether it describes
 the provider or one service, and the condition behind it in the models. From these come
-the search form's fields and the SQL reference (services/search/filters.py), the listing
-index's rows and option counts (services/search/facet_index.py, services/search/selection.py), the
-counts in SQL (services/search/facets.py), and the labels of the filters, chips and "remove
-this" suggestions (services/search/results.py). A new yes/no criterion is one Flag below, the
-migration for its field, and its tests.
+the search form's fields and the SQL reference (filters.py), the listing index's rows
+and option counts (facet_index.py, selection.py), the counts in SQL (facets.py), and the
+labels of the filters, chips and "remove this" suggestions (results.py). A new yes/no
+criterion is one Flag below, the migration for its field, and its tests.
 
 Service criteria must all hold for one and the same service. A Flag with `places` is a
 place criterion: when a place is searched, only the places meeting it count as near.
