@@ -182,13 +182,44 @@ def test_many_edits_are_merged_into_a_new_full_index(make_listing, monkeypatch):
     monkeypatch.setattr(listing_index, "MERGE_SHARE", 0)
     listings = [make_listing(f"Listing {n}") for n in range(4)]
     before = listing_index.current_index()
-    for listing in listings[:3]:
-        listings_changed([listing.pk])
-    listing_index.current_index()  # three changed: over the limit, so a merge starts
-    listing_index._follower.merging.join(timeout=30)
+    Provider.objects.filter(pk__in=[listing.pk for listing in listings[:3]]).update(name="Edited")
+    listings_changed([listing.pk for listing in listings[:3]])
+    # Three changed at once, over the limit: no segment for them, a full build instead,
+    # while the pages are answered from the index as it was.
+    assert listing_index.current_index().segments == ()
+    listing_index._follower.wait()
     after = listing_index.current_index()
     assert after.base is not before.base
     assert after.changed == frozenset() and after.providers == 4
+    assert names({"sort": "name"}) == ["Edited", "Edited", "Edited", "Listing 3"]
+
+
+def test_a_full_build_asked_for_during_a_combine_follows_it(make_listing, monkeypatch):
+    monkeypatch.setattr(listing_index, "MOST_SEGMENTS", 1)
+    listings = [make_listing(f"Listing {n}") for n in range(3)]
+    listing_index.current_index()
+    follower = listing_index._follower
+    started = threading.Event()
+    release = threading.Event()
+    combine = follower._combine
+
+    def slow_combine(segments):
+        started.set()
+        release.wait(10)
+        combine(segments)
+
+    monkeypatch.setattr(follower, "_combine", slow_combine)
+    for listing in listings[:2]:
+        listings_changed([listing.pk])
+        listing_index.current_index()  # the second segment starts a combine
+    assert started.wait(10)
+    Provider.objects.update(name="Renamed")
+    listings_changed()  # any listing: a full build, asked for while the combine works
+    listing_index.current_index()
+    release.set()
+    follower.wait()
+    assert names({}) == ["Renamed"] * 3
+    assert listing_index.current_index().segments == ()
 
 
 def test_many_segments_are_combined_into_one(make_listing, monkeypatch):
@@ -199,7 +230,7 @@ def test_many_segments_are_combined_into_one(make_listing, monkeypatch):
         Provider.objects.filter(pk=listing.pk).update(name=f"Renamed {listing.name}")
         listings_changed([listing.pk])
         listing_index.current_index()  # one segment each
-    listing_index._follower.merging.join(timeout=30)
+    listing_index._follower.wait()
     after = listing_index.current_index()
     assert after.base is before.base and len(after.segments) == 1
     assert after.changed == {listing.pk for listing in listings[:3]}
@@ -217,7 +248,7 @@ def test_a_change_to_every_listing_merges_in_the_background(make_listing):
     Provider.objects.update(name="Renamed")
     listings_changed()  # as when a term every listing uses is deleted
     assert listing_index.current_index() is before  # answered from the old one meanwhile
-    listing_index._follower.merging.join(timeout=30)
+    listing_index._follower.wait()
     assert names({}) == ["Renamed"]
 
 

@@ -122,6 +122,8 @@ class _Follower:
         self.index: ListingIndex | None = None
         self.reader: ChangeReader | None = None
         self.merging: threading.Thread | None = None
+        self.merge_wanted = False
+        self.scheduling = threading.Lock()
         self.thread: threading.Thread | None = None
         self.pid = os.getpid()
         self.stopping = threading.Event()
@@ -131,7 +133,7 @@ class _Follower:
             # A forked worker (gunicorn builds the index before it forks): the index is
             # shared, copy-on-write; the threads are not, so they start again here.
             self.pid, self.thread, self.merging = os.getpid(), None, None
-            self.stopping = threading.Event()
+            self.stopping, self.scheduling = threading.Event(), threading.Lock()
         if self.index is None:
             with self.lock:
                 if self.index is None:
@@ -162,12 +164,14 @@ class _Follower:
             return index
         if ids:
             geo.forget_places()  # places include the listings' own towns and postcodes
-            index = index.with_changes(ids)
-            if len(index.changed) > max(MERGE_AT_LEAST, MERGE_SHARE * index.base.providers):
+            if len(index.changed | ids) > max(MERGE_AT_LEAST, MERGE_SHARE * index.base.providers):
+                # Many (an import): a new full index costs less than their segment, and
+                # the pages are answered from this one until it is ready.
                 self._merge_in_background()
-            elif len(index.segments) > MOST_SEGMENTS:
-                segments = index.to_combine()
-                self._merge_in_background(lambda: self._combine(segments))
+                return index
+            index = index.with_changes(ids)
+            if len(index.segments) > MOST_SEGMENTS:
+                self._merge_in_background(combine=index.to_combine())
         return index
 
     def follow(self) -> None:
@@ -192,39 +196,61 @@ class _Follower:
                 connections.close_all()
         connections.close_all()
 
-    def _merge_in_background(self, merge=None) -> None:
-        if self.merging is not None and self.merging.is_alive():
-            return
-        self.merging = threading.Thread(
-            target=merge or self._merge, name="listing-index-merge", daemon=True
-        )
-        self.merging.start()
+    def _merge_in_background(self, combine: tuple | None = None) -> None:
+        """A full build (or, with `combine`, those segments read again as one) in a
+        thread. A full build asked for while that thread works runs before it ends: the
+        edits that asked for it are in the database it will read."""
+        with self.scheduling:
+            if combine is None:
+                self.merge_wanted = True
+            if self.merging is not None:
+                return
+            self.merging = threading.Thread(
+                target=self._in_background,
+                args=(combine,),
+                name="listing-index-merge",
+                daemon=True,
+            )
+            self.merging.start()
+
+    def _in_background(self, combine: tuple | None) -> None:
+        try:
+            if combine is not None:
+                self._combine(combine)
+            while True:
+                with self.scheduling:
+                    if not self.merge_wanted:
+                        return
+                self._merge()
+        finally:
+            with self.scheduling:
+                self.merging = None
+            memory_release()
+            # The thread's own connections: closed, not left to the pool's timeout.
+            connections.close_all()
+
+    def wait(self) -> None:
+        """Until the background work under way is done (tests)."""
+        thread = self.merging
+        if thread is not None:
+            thread.join(timeout=60)
 
     def _combine(self, segments: tuple) -> None:
         """These segments read again as one; any later ones stay as they are."""
-        try:
-            combined = Segment.read(frozenset().union(*(s.ids for s in segments)))
-            with self.lock:
-                # None after a full merge, which read them again already.
-                self.index = self.index.combined(segments, combined) or self.index
-            memory_release()
-        finally:
-            # The thread's own connections: closed, not left to the pool's timeout.
-            connections.close_all()
+        combined = Segment.read(frozenset().union(*(s.ids for s in segments)))
+        with self.lock:
+            # None after a full merge, which read them again already.
+            self.index = self.index.combined(segments, combined) or self.index
 
     def _merge(self) -> None:
-        try:
-            reader = ChangeReader.from_now()
-            fresh = ListingIndex(facet_index.build())
-            with self.lock:
-                # The edits since the build began, and any the old index had that the
-                # new one may have missed, applied before anyone sees it.
-                self.index = self._applied(fresh, reader)
-                self.reader = reader
-            memory_release()
-        finally:
-            # The thread's own connections: closed, not left to the pool's timeout.
-            connections.close_all()
+        self.merge_wanted = False
+        reader = ChangeReader.from_now()
+        fresh = ListingIndex(facet_index.build())
+        with self.lock:
+            # The edits since the build began, applied before anyone sees it (many of
+            # them ask for another full build).
+            self.index = self._applied(fresh, reader)
+            self.reader = reader
 
     def stop(self) -> None:
         self.stopping.set()
