@@ -642,7 +642,8 @@ def way(request, monkeypatch):
         take = selection.Selection._few
 
         def only_several(self, providers, share=None):
-            if providers is not None and (providers & ~self.index.several_services).any():
+            mask = providers.mask
+            if mask is not None and (mask & ~self.index.several_services).any():
                 return None
             return take(self, providers, share)
 

@@ -55,6 +55,17 @@ SERVICE_CRITERIA = (*SERVICE_LIST_FILTERS, *SERVICE_FLAGS, "max_fee")
 PROVIDER_CRITERIA = (*PROVIDER_LIST_FILTERS, *PROVIDER_FLAGS, "min_years")
 
 
+class Among:
+    """Some providers (a mask over the index's; None: every one), and what a search has
+    worked out about them, kept with them: whether they are few, their positions, their
+    services, their counts."""
+
+    def __init__(self, mask: np.ndarray | None, positions: np.ndarray | None = None):
+        self.mask = mask
+        self.positions = positions  # ascending, when known without a pass over the mask
+        self.worked: dict[tuple, object] = {}
+
+
 class Narrow:
     """A few providers (positions, ascending) and their services, grouped as in the index."""
 
@@ -65,6 +76,9 @@ class Narrow:
         self._service_start, self._service_count = index.service_start, index.service_count
         self._words: dict[int, np.ndarray] = {}
         self._fees: np.ndarray | None = None
+        # Which of these services meet sets of criteria, by the criteria's names: kept by
+        # the Selection that made this Narrow, for its own criteria.
+        self.meeting: dict[tuple, np.ndarray] = {}
 
     @cached_property
     def _layout(self) -> tuple[np.ndarray, np.ndarray]:
@@ -130,21 +144,20 @@ class Selection:
         self, index: FacetIndex, data: dict, strict=None, online=None, strict_positions=None
     ):
         self.index, self.data = index, data
-        self.strict, self.online = strict, online
-        self.strict_positions = strict_positions
-        self.scope = online if "online" in data.get("format", []) else strict
+        self.strict = Among(strict, strict_positions)
+        self.online = self.strict if online is strict else Among(online)
+        self.scope = self.online if "online" in data.get("format", []) else self.strict
         self.provider_groups = {
             name: _provider_group(index, name, data[name])
             for name in PROVIDER_CRITERIA
             if name in data
         }
         self.service_criteria = [name for name in SERVICE_CRITERIA if name in data]
-        self._narrows: dict[int, Narrow | None] = {}
-        self._service_groups: dict[tuple, np.ndarray] = {}
+        self._service_groups: dict[tuple, np.ndarray] = {}  # over every service
+        self._block_groups: dict[tuple, np.ndarray] = {}  # over several_block()'s
         self._offering: dict[str, np.ndarray] = {}
         self._meeting_providers: dict[str | None, np.ndarray | None] = {}
         self._owning: np.ndarray | None = None  # see _with_one_service()
-        self._meeting: dict[tuple, tuple] = {}
         self._provider_per_bit: dict[str | None, np.ndarray] = {}
 
     # Results
@@ -171,7 +184,6 @@ class Selection:
         theirs = Narrow(self.index, positions)
         fee = self.index.sort_fee[theirs.services]
         criteria = [(name, self.data[name]) for name in self.service_criteria]
-        # Not kept: `theirs` lasts only this call, and the masks are kept by its id.
         matching = _all_of([~np.isnan(fee), _meeting_criteria(self.index, criteria, theirs)])
         fee = np.where(matching, fee, np.inf)
         lowest = np.full(len(positions), np.inf)
@@ -219,7 +231,7 @@ class Selection:
             # the option, which the index holds per provider.
             if self._scope_positions(scope) is not None:
                 return self._per_provider_bit(scope).option_counts(name)
-            candidates = _all_of([scope, self._providers_except(None)])
+            candidates = _all_of([scope.mask, self._providers_except(None)])
             return _popcounts(self.index.provider_service_options[name].bits, candidates)
         return self._providers_per_bit(scope).option_counts(name)
 
@@ -234,7 +246,7 @@ class Selection:
         index = self.index
         others = tuple(other for other in self.service_criteria if other != name)
         candidates = _all_of(
-            [pack(scope) if scope is not None else None]
+            [pack(scope.mask) if scope.mask is not None else None]
             + [self._packed_provider_group(other) for other in self.provider_groups]
             + [self._packed_offering(name, [option])]
             + [self._packed_offering(other) for other in others]
@@ -279,28 +291,26 @@ class Selection:
         """For the few providers in scope that meet every provider criterion: how many have
         a service with each option, from the index's word per provider (the OR of their
         services' words), without reading the services."""
-        key = ("per provider", id(scope))
-        if key not in self._meeting:
+        if "per provider" not in scope.worked:
             eligible = self._scope_positions(scope)
             words = self.index.provider_service_words
-            counting = ProvidersPerBit(
+            scope.worked["per provider"] = ProvidersPerBit(
                 self.index.service_bits,
                 eligible,
                 np.arange(len(eligible)),  # one "service" each: the provider's word
                 lambda number: words[number][eligible],
             )
-            self._meeting[key] = (counting, scope)  # the scope is kept, so its id is not reused
-        return self._meeting[key][0]
+        return scope.worked["per provider"]
 
     def _providers_per_bit(self, scope) -> ProvidersPerBit:
         """The providers per bit among _counted_services(): every service filter's
         counts from one set of services, each byte of the word counted once."""
-        key = ("per bit", id(scope))
-        if key not in self._meeting:
+        if "per bit" not in scope.worked:
             services, starts, word = self._counted_services(scope)
-            counting = ProvidersPerBit(self.index.service_bits, services, starts, word)
-            self._meeting[key] = (counting, scope)  # the scope is kept, so its id is not reused
-        return self._meeting[key][0]
+            scope.worked["per bit"] = ProvidersPerBit(
+                self.index.service_bits, services, starts, word
+            )
+        return scope.worked["per bit"]
 
     def _counted_services(self, scope):
         """The services that count towards some service filter's options, of the providers
@@ -320,7 +330,7 @@ class Selection:
         countable = [c for c in criteria if c != "max_fee" and len(criteria) > 1]
         narrow = self._narrow_offering(scope, 1 if countable else 0)
         if narrow is None:
-            candidates = _all_of([scope, self._providers_except(None)])
+            candidates = _all_of([scope.mask, self._providers_except(None)])
             if criteria:
                 # Offering every criterion but the one that may fail: necessary.
                 offered = np.zeros(index.providers, dtype=np.uint8)
@@ -328,7 +338,7 @@ class Selection:
                     offered += self._offering_providers(c)
                 enough = offered >= len(criteria) - (1 if countable else 0)
                 candidates = enough if candidates is None else candidates & enough
-            narrow = self._narrow(candidates)
+            narrow = self._narrow(Among(candidates))
             if narrow is None:
                 # Many candidates: every service is checked.
                 eligible = None if candidates is None else candidates[index.service_owner]
@@ -382,55 +392,52 @@ class Selection:
 
     # The parts
 
-    def _few(self, providers, share=None) -> np.ndarray | None:
-        """The positions of these providers (a mask), when they are few enough to be
-        looked at one by one (at most this share of the listings; NARROW_SHARE unless
-        given); else None."""
-        if providers is None:
+    def _few(self, providers: Among, share=None) -> np.ndarray | None:
+        """The positions of these providers, when they are few enough to be looked at one
+        by one (at most this share of the listings; NARROW_SHARE unless given); else None."""
+        if providers.mask is None:
             return None
         share = NARROW_SHARE if share is None else share
-        key = ("few", id(providers), share)
-        if key not in self._narrows:
-            known = providers is self.strict and self.strict_positions is not None
-            many = len(self.strict_positions) if known else np.count_nonzero(providers)
+        key = ("few", share)
+        if key not in providers.worked:
+            known = providers.positions
+            many = len(known) if known is not None else np.count_nonzero(providers.mask)
             positions = None
             if many <= share * self.index.providers:
                 # Counting first: listing them takes a pass fifteen times as long.
-                positions = self.strict_positions if known else np.flatnonzero(providers)
-            # The mask is kept with it, so that its id is not reused while cached.
-            self._narrows[key] = (positions, providers)
-        return self._narrows[key][0]
+                positions = known if known is not None else np.flatnonzero(providers.mask)
+            providers.worked[key] = positions
+        return providers.worked[key]
 
-    def _narrow(self, providers, share=None) -> Narrow | None:
-        """These providers (a mask) and their services, one by one, when they are few
-        enough (see _few())."""
-        key = ("narrow", id(providers), share)
-        if key not in self._narrows:
+    def _narrow(self, providers: Among, share=None) -> Narrow | None:
+        """These providers and their services, one by one, when they are few enough (see
+        _few())."""
+        key = ("narrow", share)
+        if key not in providers.worked:
             positions = self._few(providers, share)
-            narrow = None if positions is None else Narrow(self.index, positions)
-            self._narrows[key] = (narrow, providers)
-        return self._narrows[key][0]
+            providers.worked[key] = None if positions is None else Narrow(self.index, positions)
+        return providers.worked[key]
 
-    def _scope_positions(self, scope, every_provider_criterion=True) -> np.ndarray | None:
-        """The providers in scope (a mask; None: every provider) that meet every provider
-        criterion (with `every_provider_criterion`), when they are few enough to look at
-        one by one (see _few()): positions, ascending; else None. With a rare language
-        chosen they are few even with no place."""
+    def _scope_positions(self, scope: Among, every_provider_criterion=True) -> np.ndarray | None:
+        """The providers in scope that meet every provider criterion (with
+        `every_provider_criterion`), when they are few enough to look at one by one (see
+        _few()): positions, ascending; else None. With a rare language chosen they are
+        few even with no place."""
         if not every_provider_criterion:
             return self._few(scope)
-        key = ("in scope", id(scope))
-        if key not in self._narrows:
+        if "in scope" not in scope.worked:
             positions = self._few(scope)
             if positions is not None:
                 for group in self.provider_groups.values():
                     positions = positions[group[positions]]
             elif self.provider_groups:
-                # _few() keeps the mask, so its id is not reused while cached.
-                positions = self._few(_all_of([scope, self._providers_except(None)]))
-            self._narrows[key] = (positions, scope)
-        return self._narrows[key][0]
+                positions = self._few(Among(_all_of([scope.mask, self._providers_except(None)])))
+            scope.worked["in scope"] = positions
+        return scope.worked["in scope"]
 
-    def _narrow_offering(self, scope, missing: int, every_provider_criterion=True) -> Narrow | None:
+    def _narrow_offering(
+        self, scope: Among, missing: int, every_provider_criterion=True
+    ) -> Narrow | None:
         """The providers of _scope_positions() and their services, one by one, but only
         those that offer (have a service that meets) every service criterion but at most
         `missing` of them: the others can neither match (with `missing` 0) nor count
@@ -442,20 +449,19 @@ class Selection:
             return None
         criteria = self.service_criteria
         missing = min(missing, len(criteria))
-        key = ("offering", id(scope), missing, every_provider_criterion)
-        if key not in self._narrows:
+        key = ("offering", missing, every_provider_criterion)
+        if key not in scope.worked:
             if missing < len(criteria):
                 # How many of the criteria each one offers: the same for every `missing`.
-                offered_key = ("offered", id(scope), every_provider_criterion)
-                if offered_key not in self._narrows:
+                offered_key = ("offered", every_provider_criterion)
+                if offered_key not in scope.worked:
                     offered = np.zeros(len(positions), dtype=np.uint8)
                     for name in criteria:
                         offered += self._offering_providers(name)[positions]
-                    self._narrows[offered_key] = (offered, scope)
-                offered = self._narrows[offered_key][0]
-                positions = positions[offered >= len(criteria) - missing]
-            self._narrows[key] = (Narrow(self.index, positions), scope)
-        return self._narrows[key][0]
+                    scope.worked[offered_key] = offered
+                positions = positions[scope.worked[offered_key] >= len(criteria) - missing]
+            scope.worked[key] = Narrow(self.index, positions)
+        return scope.worked[key]
 
     def _providers_except(self, name: str | None) -> np.ndarray | None:
         return _all_of(group for other, group in self.provider_groups.items() if other != name)
@@ -482,13 +488,19 @@ class Selection:
         """bool over the services (all, or narrow's) that meet each of these service
         criteria and, if given, `also` (filter, options): kept unless `also` is given,
         and never to be changed. None: no criterion."""
-        key = (tuple(names), id(narrow))
-        if also is None and key in self._service_groups:
-            return self._service_groups[key]
+        if narrow is None:
+            kept = self._service_groups
+        elif narrow is self.index.several_block:
+            kept = self._block_groups  # the index's, shared by every search: not kept there
+        else:
+            kept = narrow.meeting  # made by this search
+        key = tuple(names)
+        if also is None and key in kept:
+            return kept[key]
         criteria = [(name, self.data[name]) for name in names]
         found = _meeting_criteria(self.index, criteria + ([also] if also else []), narrow)
         if also is None:
-            self._service_groups[key] = found
+            kept[key] = found
         return found
 
     def _meeting_all_but(self, name: str | None) -> np.ndarray | None:
@@ -497,7 +509,7 @@ class Selection:
         every provider, when there is no scope and no criterion)."""
         key = name if name in self.provider_groups else None
         if key not in self._meeting_providers:
-            among = _all_of([self.scope, self._providers_except(key)])
+            among = _all_of([self.scope.mask, self._providers_except(key)])
             self._meeting_providers[key] = self._with_matching_service(among)
         return self._meeting_providers[key]
 
@@ -528,7 +540,7 @@ class Selection:
         candidates' own services jumped about the index. At a million listings, checking
         the 40,000 counsellors for grief with several services one by one took 6 ms."""
         several = candidates & self.index.several_services
-        narrow = self._narrow(several, share=SEVERAL_NARROW_SHARE)
+        narrow = self._narrow(Among(several), share=SEVERAL_NARROW_SHARE)
         if narrow is None:
             if self._owning is None:
                 # Many: every provider with several services at once, in the index's order.
