@@ -51,7 +51,7 @@ def wordy(make_listing):
 def test_the_index_matches_what_the_database_matches(wordy, synonyms, q):
     index = listing_index.current_index().base
     base = Provider.objects.published()
-    in_memory, _rank = matching.word_matches(index, base, q)
+    in_memory, _rank = matching.word_matches(index, matching.WordRows(base), q)
     expected = set(search_providers(base, q).queryset.values_list("pk", flat=True))
     assert set(index.provider_ids[in_memory].tolist()) == expected, q
     if q == "grief":
@@ -62,7 +62,9 @@ def test_a_two_word_phrase_is_answered_in_memory(wordy, django_assert_num_querie
     index = listing_index.current_index().base
     tsqueries("small")  # the synonyms are read
     with django_assert_num_queries(1):  # the query text
-        mask, _rank = matching.word_matches(index, Provider.objects.published(), '"small practice"')
+        mask, _rank = matching.word_matches(
+            index, matching.WordRows(Provider.objects.published()), '"small practice"'
+        )
     # "Quiet Room" has both words, but not as the phrase.
     names = Provider.objects.filter(pk__in=index.provider_ids[mask].tolist())
     assert list(names.values_list("name", flat=True)) == ["Grief Works"]
@@ -75,7 +77,7 @@ def test_a_longer_phrase_goes_to_the_database(wordy, django_assert_num_queries):
             word_index.match(index.words, index.providers, tsqueries(phrase))
     with django_assert_num_queries(2):  # the query text, then the database's own search
         mask, _rank = matching.word_matches(
-            index, Provider.objects.published(), '"small practice in town"'
+            index, matching.WordRows(Provider.objects.published()), '"small practice in town"'
         )
     names = Provider.objects.filter(pk__in=index.provider_ids[mask].tolist())
     assert list(names.values_list("name", flat=True)) == ["Grief Works"]
@@ -95,4 +97,6 @@ def test_a_query_is_one_database_round_trip(wordy, synonyms, django_assert_num_q
     index = listing_index.current_index().base
     tsqueries("talk therapy")  # the synonyms are cached
     with django_assert_num_queries(1):
-        matching.word_matches(index, Provider.objects.published(), "talk therapy -online")
+        matching.word_matches(
+            index, matching.WordRows(Provider.objects.published()), "talk therapy -online"
+        )

@@ -72,7 +72,7 @@ def narrowing(
     base: QuerySet,
     *,
     earlier: Narrowing | None = None,
-    words: "_WordRows | None" = None,
+    words: "WordRows | None" = None,
 ) -> Narrowing:
     """The words' and place's part of a search. `earlier`, the narrowing of a search
     this one changes, lends its word matches and its place's, where they are the same;
@@ -82,7 +82,7 @@ def narrowing(
         if earlier is not None and earlier.words is not None:
             found.words, found.rank = earlier.words, earlier.rank
         else:
-            words = words if words is not None else _WordRows(base)
+            words = words if words is not None else WordRows(base)
             found.words, found.rank = word_matches(index, words, criteria.data["q"])
     if criteria.place:
         # A place criterion chosen (step-free access): only the places that meet it.
@@ -98,7 +98,7 @@ def narrowing(
     return found
 
 
-class _WordRows:
+class WordRows:
     """The ids and ranks of the providers the database finds for some words, asked once."""
 
     def __init__(self, base: QuerySet):
@@ -112,7 +112,7 @@ class _WordRows:
 
 
 def word_matches(
-    index: facet_index.FacetIndex, rows: _WordRows, q: str
+    index: facet_index.FacetIndex, rows: WordRows, q: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """Which providers the words match, and how well: one query (none when the same
     words came lately)."""
@@ -318,7 +318,7 @@ class Part:
 def parts(live, criteria: Criteria, base: QuerySet, *, earlier=None) -> list[Part]:
     """The search in each part of the listing index `live`. `earlier`, the parts of a
     search this one changes, lend their word and place matches where they are the same."""
-    words = _WordRows(base)
+    words = WordRows(base)
     return [
         Part(index, alive, criteria, base, None if earlier is None else earlier[n].found, words)
         for n, (index, alive) in enumerate(live.parts)
