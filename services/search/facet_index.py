@@ -407,12 +407,12 @@ def _criterion_masks(criterion, listed, all_ids, sorter=None) -> dict[str, np.nd
     """{option: bool over all_ids}: which of the services or providers `listed` have it."""
     if isinstance(criterion, Flag):
         found = listed.filter(criterion.condition()).values_list("pk", flat=True)
-        return {"1": _positions_mask(list(found), all_ids, sorter)}
+        return {"1": positions_mask(list(found), all_ids, sorter)}
     if criterion.taxonomy is not None:
         rows = listed.exclude(**{criterion.path: None}).values_list("pk", criterion.path)
         return _link_masks(rows, all_ids, sorter)
     return {
-        option: _positions_mask(
+        option: positions_mask(
             list(listed.filter(condition).values_list("pk", flat=True)), all_ids, sorter
         )
         for option, _label, condition in criterion.fixed
@@ -528,7 +528,7 @@ def positions_of(all_ids: np.ndarray, ids, sorter=None) -> tuple[np.ndarray, np.
     return positions, all_ids[positions] == wanted
 
 
-def _positions_mask(ids: list[int], all_ids: np.ndarray, sorter=None) -> np.ndarray:
+def positions_mask(ids: list[int], all_ids: np.ndarray, sorter=None) -> np.ndarray:
     """Which of all_ids are among ids."""
     mask = np.zeros(len(all_ids), dtype=bool)
     positions, known = positions_of(all_ids, ids, sorter)
@@ -540,7 +540,7 @@ def _link_masks(rows, all_ids: np.ndarray, sorter=None) -> dict[str, np.ndarray]
     by_option: dict[str, list[int]] = {}
     for owner_id, option in rows:
         by_option.setdefault(option, []).append(owner_id)
-    return {option: _positions_mask(ids, all_ids, sorter) for option, ids in by_option.items()}
+    return {option: positions_mask(ids, all_ids, sorter) for option, ids in by_option.items()}
 
 
 def _matrix(masks: dict[str, np.ndarray], names: list[str], size: int) -> np.ndarray:

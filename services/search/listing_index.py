@@ -22,7 +22,6 @@ import os
 import threading
 from dataclasses import dataclass
 
-import numpy as np
 from django.conf import settings
 from django.db import close_old_connections, connections
 
@@ -66,7 +65,10 @@ class ListingIndex:
         self.parts = []
         later: set = set()
         for index, ids in [*((s.index, s.ids) for s in reversed(segments)), (base, None)]:
-            alive = _without(index, later) if later else None
+            # The index's listings, but for those a later part holds again.
+            alive = (
+                ~facet_index.positions_mask(sorted(later), index.provider_ids) if later else None
+            )
             # The full index always (a search of an empty directory is still a search).
             if index is base or index.providers and (alive is None or alive.any()):
                 self.parts.append((index, alive))
@@ -104,14 +106,6 @@ class ListingIndex:
         if len(oldest.ids) > 2 * sum(len(segment.ids) for segment in newer):
             return newer
         return self.segments
-
-
-def _without(index: facet_index.FacetIndex, ids: set) -> np.ndarray:
-    """bool over the index's listings: False for those among ids."""
-    alive = np.ones(index.providers, dtype=bool)
-    positions, known = facet_index.positions_of(index.provider_ids, sorted(ids))
-    alive[positions[known]] = False
-    return alive
 
 
 class _Follower:
