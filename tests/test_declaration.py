@@ -37,4 +37,4 @@ def test_a_criterion_declared_elsewhere_works_everywhere(tmp_path):
         timeout=600,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    assert "4 passed" in run.stdout
+    assert "5 passed" in run.stdout

@@ -6,6 +6,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.db.models import Q
 from django.utils import timezone
 from hsds_spec import assert_valid, assert_valid_page
 
@@ -539,3 +540,26 @@ def test_postcode_and_proximity(client, listing):
     assert get(client, "/service_at_locations", proximity="500")["total_items"] == 2  # ignored
     assert get(client, "/service_at_locations", 400, postcode="nowhere")["parameter"] == "postcode"
     assert get(client, "/service_at_locations", postcode="ZE2 9ZZ", proximity="10")["empty"]
+
+
+def test_the_features_that_are_criteria_come_from_their_declarations():
+    from services.search.criteria import CRITERIA
+
+    declared = {
+        "in-person": ("In person", "service", "offers_in_person"),
+        "open-daytime": ("Weekday daytimes", "location", "opens_daytime"),
+        "open-evenings": ("Evenings (from 5 pm)", "location", "opens_evenings"),
+        "sliding-scale": ("Sliding-scale fees", "service", "sliding_scale"),
+        "accepting-new-clients": (
+            CRITERIA["accepting"].label,
+            "organization",
+            "accepting_new_clients",
+        ),
+    }
+    for code, (name, owner, field) in declared.items():
+        feature = vocab.FEATURES_BY_CODE[code]
+        assert (feature.name, feature.owner, feature.field) == (name, owner, field)
+    # A flag's condition is its attribute's field being true.
+    assert str(CRITERIA["sliding_scale"].condition()) == str(Q(sliding_scale=True))
+    codes = [f.code for f in vocab.LISTING_FEATURES]
+    assert len(codes) == len(set(codes))

@@ -362,9 +362,13 @@ class ListingReader:
         location.opening_hours = fit(
             hours[0] if hours else "", 300, where, f"{path}schedules[0].description", self.report
         )
-        features = self._features(self._attributes(data, where, path), "location")
-        location.opens_evenings = "open-evenings" in features
-        location.opens_weekends = "open-weekends" in features
+        attributes = self._attributes(data, where, path)
+        # Another publisher's place says nothing of our features: left as they are.
+        if self._uses_features(attributes):
+            features = self._features(attributes, "location")
+            for feature in vocab.LISTING_FEATURES:
+                if feature.owner == "location":
+                    setattr(location, feature.field, feature.code in features)
         try:
             location.clean_fields(
                 exclude=["provider", "address_line1"] if partial else ["provider"]

@@ -95,16 +95,24 @@ class Feature:
         return bool(getattr(obj, self.field))
 
 
-LISTING_FEATURES = [
-    Feature(
-        "in-person",
-        "In person",
-        "Offered face to face, at a location.",
-        "service",
-        "offers_in_person",
-    ),
-    Feature("online", "Online", "Offered by video.", "service", "offers_online"),
-    Feature("phone", "By phone", "Offered by telephone.", "service", "offers_phone"),
+def _declared_features() -> list[Feature]:
+    """The features that are search criteria, as the criteria declare them."""
+    from services.search.criteria import Level, attributes
+
+    def owner(attribute, criterion) -> str:
+        if attribute.on_place:
+            return "location"
+        return "organization" if criterion.level == Level.PROVIDER else "service"
+
+    return [
+        Feature(a.code, label, a.description, owner(a, criterion), a.field)
+        for a, label, criterion in attributes()
+    ]
+
+
+# The features that are search criteria come from their declarations; these others are
+# only published (and read back), not searched on.
+_PUBLISHED_ONLY = [
     Feature(
         "individuals",
         "For individuals",
@@ -116,32 +124,11 @@ LISTING_FEATURES = [
     Feature("families", "For families", "Works with families.", "service", "for_families"),
     Feature("groups", "In groups", "Works with groups.", "service", "for_groups"),
     Feature(
-        "sliding-scale",
-        "Sliding-scale fees",
-        "Fees depend on what a person can pay.",
-        "service",
-        "sliding_scale",
-    ),
-    Feature(
-        "accepts-insurance",
-        "Accepts health insurance",
-        "Fees can be paid by health insurance; the attribute's value names the insurers, where known.",
-        "service",
-        "accepts_insurance",
-    ),
-    Feature(
         "free-first-consultation",
         "Free first consultation",
         "The first conversation costs nothing.",
         "organization",
         "offers_free_consultation",
-    ),
-    Feature(
-        "accepting-new-clients",
-        "Accepting new clients",
-        "Taking on new clients now; the attribute's value is the date that was last confirmed.",
-        "organization",
-        "accepting_new_clients",
     ),
     Feature(
         "organisation",
@@ -150,14 +137,10 @@ LISTING_FEATURES = [
         "organization",
         "kind",
     ),
-    Feature("open-evenings", "Open evenings", "Open from 5 pm.", "location", "opens_evenings"),
-    Feature(
-        "open-weekends",
-        "Open at weekends",
-        "Open on Saturdays or Sundays.",
-        "location",
-        "opens_weekends",
-    ),
+]
+LISTING_FEATURES = _declared_features()
+LISTING_FEATURES += [
+    f for f in _PUBLISHED_ONLY if f.code not in {declared.code for declared in LISTING_FEATURES}
 ]
 FEATURES_BY_CODE = {f.code: f for f in LISTING_FEATURES}
 FEATURES_BY_ID = {f.id: f for f in LISTING_FEATURES}

@@ -4,15 +4,16 @@ Each declaration says the URL parameter, its label, its options, whether it desc
 the provider or one service, and the condition behind it in the models. From these come
 the search form's fields and the SQL reference (filters.py), the listing index's rows
 and option counts (facet_index.py, selection.py), the counts in SQL (facets.py), and the
-labels of the filters, chips and "remove this" suggestions (results.py). A new yes/no
-criterion is one Flag below, the migration for its field, and its tests.
+labels of the filters, chips and "remove this" suggestions (results.py), and, where a
+field holds it, the HSDS attribute it is published and imported as (hsds/vocabulary.py).
+A new yes/no criterion is one Flag below, the migration for its field, and its tests.
 
 Service criteria must all hold for one and the same service. A Flag with `places` is a
 place criterion: when a place is searched, only the places meeting it count as near.
 """
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from importlib import import_module
 
@@ -39,6 +40,25 @@ class Level(StrEnum):
 
 
 @dataclass(frozen=True)
+class Attribute:
+    """The HSDS attribute (a term of the listing-features vocabulary) that says a criterion
+    or option holds: a yes/no field of the service, the provider or one of its places."""
+
+    code: str  # the term's code, from which its id is derived: never renamed
+    field: str
+    description: str
+    on_place: bool = False  # the field is the place's, not the service's or provider's
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str  # the URL parameter's value
+    label: str
+    condition: Q
+    hsds: Attribute | None = None
+
+
+@dataclass(frozen=True)
 class Criterion:
     name: str  # the URL parameter: bookmarked, so never renamed
     label: str  # the form's label and the filter's heading
@@ -50,11 +70,11 @@ class Choices(Criterion):
     """Tick any of its options: any of them will do (OR), with every other criterion (AND).
 
     The options are the terms of a taxonomy, the term's slug being at `path` from the
-    service or provider; or `fixed` (value, label, condition) triples."""
+    service or provider; or `fixed` Options."""
 
     taxonomy: type[Taxonomy] | None = None
     path: str = ""
-    fixed: tuple[tuple[str, str, Q], ...] = ()
+    fixed: tuple[Option, ...] = ()
     # The path crosses a many-to-many relation of the provider: a subquery, so that a
     # provider who speaks two of the languages ticked is listed once.
     many: bool = False
@@ -66,23 +86,28 @@ class Choices(Criterion):
                 return Q(pk__in=Provider.objects.filter(chosen).values("pk"))
             return chosen
         any_of = Q()
-        for value, _label, condition in self.fixed:
-            if value in values:
-                any_of |= condition
+        for option in self.fixed:
+            if option.value in values:
+                any_of |= option.condition
         return any_of
 
 
 @dataclass(frozen=True)
 class Flag(Criterion):
-    """A box to tick: ticked means "only these"; unticked, no criterion at all."""
+    """A box to tick: ticked means "only these"; unticked, no criterion at all.
+
+    Its condition is `when`, or, with `hsds`, that the attribute's field is true."""
 
     chip: str = ""  # what its chip says
     # The condition on the service or provider; a callable when it needs a subquery.
-    when: Q | object = field(default_factory=Q)
+    when: Q | object = None
     # A place criterion: the places that meet it (a place search counts only those).
     places: Q | None = None
+    hsds: Attribute | None = None
 
     def condition(self, value=True) -> Q:
+        if self.when is None:
+            return Q(**{self.hsds.field: True})
         return self.when() if callable(self.when) else self.when
 
 
@@ -111,6 +136,12 @@ _UNSCHEDULED = Q(group_weekday__isnull=True)
 STEP_FREE = Q(wheelchair_access=Location.WheelchairAccess.FULL)
 
 
+def _offered(value: str, label: str, code: str, description: str) -> Option:
+    """A format: offered in person, online or by phone, as the service's field says."""
+    field = f"offers_{value}"
+    return Option(value, label, Q(**{field: True}), Attribute(code, field, description))
+
+
 def _at_a_place(condition: Q) -> Q:
     """Offered in person at one of its places that meets the condition. A subquery, so
     that two such criteria may be met at different places, as the index holds them."""
@@ -128,9 +159,11 @@ CRITERIA = {
             "How",
             Level.SERVICE,
             fixed=(
-                ("in_person", "In person", Q(offers_in_person=True)),
-                ("online", "Online", Q(offers_online=True)),
-                ("phone", "By phone", Q(offers_phone=True)),
+                _offered(
+                    "in_person", "In person", "in-person", "Offered face to face, at a place."
+                ),
+                _offered("online", "Online", "online", "Offered by video."),
+                _offered("phone", "By phone", "phone", "Offered by telephone."),
             ),
         ),
         Choices(
@@ -138,23 +171,36 @@ CRITERIA = {
             "When",
             Level.SERVICE,
             fixed=(
-                (
+                Option(
                     "daytime",
                     "Weekday daytimes",
                     _SCHEDULED & Q(group_weekday__lte=4, group_start_time__lt=EVENING_FROM)
                     | _UNSCHEDULED & _at_a_place(Q(opens_daytime=True)),
+                    Attribute(
+                        "open-daytime",
+                        "opens_daytime",
+                        "Open on weekdays before 5 pm.",
+                        on_place=True,
+                    ),
                 ),
-                (
+                Option(
                     "evening",
                     "Evenings (from 5 pm)",
                     _SCHEDULED & Q(group_start_time__gte=EVENING_FROM)
                     | _UNSCHEDULED & _at_a_place(Q(opens_evenings=True)),
+                    Attribute("open-evenings", "opens_evenings", "Open from 5 pm.", on_place=True),
                 ),
-                (
+                Option(
                     "weekend",
                     "Weekends",
                     _SCHEDULED & Q(group_weekday__gte=5)
                     | _UNSCHEDULED & _at_a_place(Q(opens_weekends=True)),
+                    Attribute(
+                        "open-weekends",
+                        "opens_weekends",
+                        "Open on Saturdays or Sundays.",
+                        on_place=True,
+                    ),
                 ),
             ),
         ),
@@ -168,7 +214,9 @@ CRITERIA = {
             "Sliding-scale fees",
             Level.SERVICE,
             "sliding-scale fees",
-            Q(sliding_scale=True),
+            hsds=Attribute(
+                "sliding-scale", "sliding_scale", "Fees depend on what a person can pay."
+            ),
         ),
         Flag("free", "Free", Level.SERVICE, "free", Q(is_free=True)),
         Flag(
@@ -176,7 +224,12 @@ CRITERIA = {
             "Accepts health insurance",
             Level.SERVICE,
             "accepts insurance",
-            Q(accepts_insurance=True),
+            hsds=Attribute(
+                "accepts-insurance",
+                "accepts_insurance",
+                "Fees can be paid by health insurance; the attribute's value names the"
+                " insurers, where known.",
+            ),
         ),
         Flag(
             "wheelchair",
@@ -191,7 +244,12 @@ CRITERIA = {
             "Taking new clients now",
             Level.PROVIDER,
             "taking new clients",
-            Q(accepting_new_clients=True),
+            hsds=Attribute(
+                "accepting-new-clients",
+                "accepting_new_clients",
+                "Taking on new clients now; the attribute's value is the date that was last"
+                " confirmed.",
+            ),
         ),
         Flag(
             "recommended",
@@ -229,6 +287,19 @@ def of(kind: type, level: Level | None = None) -> tuple[str, ...]:
 
 def at(level: Level) -> tuple[str, ...]:
     return of(Criterion, level)
+
+
+def attributes() -> list[tuple[Attribute, str, Criterion]]:
+    """(attribute, label, criterion) of each criterion and option that maps to an HSDS
+    attribute, in the page's order."""
+    found = []
+    for criterion in CRITERIA.values():
+        if isinstance(criterion, Flag) and criterion.hsds is not None:
+            found.append((criterion.hsds, criterion.label, criterion))
+        for option in getattr(criterion, "fixed", ()):
+            if option.hsds is not None:
+                found.append((option.hsds, option.label, criterion))
+    return found
 
 
 def place_criteria() -> dict[str, Q]:

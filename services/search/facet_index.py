@@ -412,10 +412,10 @@ def _criterion_masks(criterion, listed, all_ids, sorter=None) -> dict[str, np.nd
         rows = listed.exclude(**{criterion.path: None}).values_list("pk", criterion.path)
         return _link_masks(rows, all_ids, sorter)
     return {
-        option: positions_mask(
-            list(listed.filter(condition).values_list("pk", flat=True)), all_ids, sorter
+        option.value: positions_mask(
+            list(listed.filter(option.condition).values_list("pk", flat=True)), all_ids, sorter
         )
-        for option, _label, condition in criterion.fixed
+        for option in criterion.fixed
     }
 
 

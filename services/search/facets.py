@@ -75,15 +75,15 @@ def _facet_parts(name: str, criteria: Criteria, base: QuerySet) -> list[QuerySet
             _count_part(counted.exclude(**{criterion.path: None}), label, F(criterion.path), owner)
         ]
     parts = []
-    for option, _label, condition in criterion.fixed:
+    for option in criterion.fixed:
         scope = counted
-        if name == "format" and option == "online" and criteria.place:
+        if name == "format" and option.value == "online" and criteria.place:
             # Choosing "online" also counts online services away from the place.
             online = Criteria({**criteria.data, "format": ["online"]}, place=criteria.place)
             scope = Service.objects.filter(
                 criteria.service_condition(), provider__in=online.providers(base).values("pk")
             )
-        parts.append(_count_part(scope.filter(condition), label, Value(option), owner))
+        parts.append(_count_part(scope.filter(option.condition), label, Value(option.value), owner))
     return parts
 
 

@@ -59,7 +59,7 @@ TAXONOMIES = {
     for name, c in CRITERIA.items()
     if isinstance(c, Choices) and c.taxonomy is not None
 }
-FORMATS = [(value, label) for value, label, _condition in CRITERIA["format"].fixed]
+FORMATS = [(option.value, option.label) for option in CRITERIA["format"].fixed]
 
 
 @dataclass
@@ -81,7 +81,7 @@ def options_of(name: str) -> list[tuple[str, str]]:
     choices = CRITERIA[name]
     if choices.taxonomy is not None:
         return taxonomy_options(name)
-    return [(value, label) for value, label, _condition in choices.fixed]
+    return [(option.value, option.label) for option in choices.fixed]
 
 
 def taxonomy_slugs(name: str) -> frozenset[str]:

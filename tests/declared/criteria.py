@@ -1,8 +1,6 @@
 """A criterion declared only here, to show that a declaration is all a criterion needs."""
 
-from django.db.models import Q
-
-from services.search.criteria import Flag, Level
+from services.search.criteria import Attribute, Flag, Level
 
 CRITERIA = [
     Flag(
@@ -10,6 +8,12 @@ CRITERIA = [
         "Free first conversation",
         Level.PROVIDER,
         "free first conversation",
-        Q(offers_free_consultation=True),
+        # The site publishes this field as an HSDS attribute already; declared here, the
+        # term takes its name from the criterion.
+        hsds=Attribute(
+            "free-first-consultation",
+            "offers_free_consultation",
+            "The first conversation costs nothing.",
+        ),
     )
 ]

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 import pytest
 from django.http import QueryDict
 
+from services.hsds import vocabulary as vocab
 from services.models import Provider
 from services.search import listing_index, matching, results
 from services.search.facets import facet_counts, facet_counts_in_sql
@@ -54,3 +55,15 @@ def test_its_chip_and_its_box_on_the_page(listings, client):
     assert [chip.label for chip in chips] == ["free first conversation"]
     page = client.get("/find/", TICKED).content.decode()
     assert 'name="free_consultation"' in page and "2 listings" in page
+
+
+def test_it_is_published_as_an_hsds_attribute(listings, client):
+    term = vocab.FEATURES_BY_CODE["free-first-consultation"]
+    assert (term.name, term.owner) == ("Free first conversation", "organization")
+    assert [f.code for f in vocab.LISTING_FEATURES].count("free-first-consultation") == 1
+    carrying = []
+    for provider in Provider.objects.order_by("name"):
+        organization = client.get(f"/api/hsds/organizations/{provider.uuid}").json()
+        if term.id in {a["taxonomy_term_id"] for a in organization["attributes"]}:
+            carrying.append(provider.name)
+    assert carrying == ["Online and free to talk", "Talks first for free"]
