@@ -25,6 +25,7 @@ from services.models import (
     Community,
     Concern,
     Enquiry,
+    EverydayPhrase,
     Gender,
     Language,
     ListingForReview,
@@ -47,6 +48,7 @@ from services.recommendations import (
     recommendations_recount,
 )
 from services.reports import report_dismiss, report_resolve, reports_recount
+from services.search import everyday
 from services.search.filters import clear_taxonomy_cache
 from services.search.text import forget_synonyms
 
@@ -118,6 +120,56 @@ class SearchSynonymAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         super().delete_queryset(request, queryset)
         forget_synonyms()
+
+
+class EverydayPhraseForm(forms.ModelForm):
+    class Meta:
+        model = EverydayPhrase
+        fields = ["phrase", "concerns", "support_types"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("concerns") and not cleaned.get("support_types"):
+            raise ValidationError("Choose the concerns or kinds of support this phrase points to.")
+        return cleaned
+
+
+@admin.register(EverydayPhrase)
+class EverydayPhraseAdmin(admin.ModelAdmin):
+    list_display = ["phrase", "concern_names", "support_type_names"]
+    list_filter = ["concerns", "support_types"]
+    search_fields = ["phrase"]
+    filter_horizontal = ["concerns", "support_types"]
+    form = EverydayPhraseForm
+
+    @admin.display(description="Concerns")
+    def concern_names(self, obj):
+        return ", ".join(c.name for c in obj.concerns.all())
+
+    @admin.display(description="Kinds of support")
+    def support_type_names(self, obj):
+        return ", ".join(t.name for t in obj.support_types.all())
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("concerns", "support_types")
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        _forget_words()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        _forget_words()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        _forget_words()
+
+
+def _forget_words():
+    # What the phrases mean is kept in each process for a few minutes; this one at once.
+    everyday.forget()
+    forget_synonyms()
 
 
 @admin.register(SupportType)

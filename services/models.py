@@ -21,6 +21,12 @@ from django.utils import timezone
 EARLIEST_YEAR = 1940  # no one practising today started before this
 
 
+class TaxonomyManager(models.Manager):
+    def get_by_natural_key(self, slug):
+        # Fixtures name terms by slug (fixtures/everyday_words.json).
+        return self.get(slug=slug)
+
+
 class Taxonomy(models.Model):
     """A small staff-edited vocabulary: each term has a name, a slug and a description."""
 
@@ -30,12 +36,17 @@ class Taxonomy(models.Model):
     # The term's lasting identity for other systems (HSDS taxonomy_term.id).
     uuid = models.UUIDField(default=uuid4, unique=True, editable=False)
 
+    objects = TaxonomyManager()
+
     class Meta:
         abstract = True
         ordering = ["name"]
 
     def __str__(self):
         return self.name
+
+    def natural_key(self):
+        return (self.slug,)
 
 
 class SupportType(Taxonomy):
@@ -131,6 +142,31 @@ class SearchSynonym(models.Model):
         self.means = " ".join(self.means.split())
         if self.phrase and self.phrase == self.means.lower():
             raise ValidationError({"means": "A synonym must mean something other than itself."})
+
+
+class EverydayPhrase(models.Model):
+    """Words people use for what they are going through ("my husband passed away",
+    "panicking all the time"), and the concerns and kinds of support they point to."""
+
+    phrase = models.CharField(
+        max_length=100,
+        unique=True,
+        help_text="What people type, e.g. “passed away”. It matches when its words come in"
+        " this order, in any form (“passing”, “passed”), with up to three other words between.",
+    )
+    concerns = models.ManyToManyField("Concern", blank=True, related_name="everyday_phrases")
+    support_types = models.ManyToManyField(
+        "SupportType", blank=True, related_name="everyday_phrases"
+    )
+
+    class Meta:
+        ordering = ["phrase"]
+
+    def __str__(self):
+        return self.phrase
+
+    def clean(self):
+        self.phrase = " ".join(self.phrase.lower().split())
 
 
 class SearchWord(models.Model):

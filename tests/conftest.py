@@ -285,6 +285,12 @@ def synonyms(db):
 
 
 @pytest.fixture
+def everyday_words(taxonomies):
+    """The everyday phrases shipped in fixtures/everyday_words.json."""
+    call_command("loaddata", settings.BASE_DIR / "fixtures" / "everyday_words.json", verbosity=0)
+
+
+@pytest.fixture
 def index(db):
     """index(*providers or ids): rebuild their search document, vector and result card.
 

@@ -8,7 +8,7 @@ from django.utils.functional import SimpleLazyObject
 
 from services.fixed_urls import fixed_url
 from services.models import Provider
-from services.search import listing_index, matching, results
+from services.search import everyday, listing_index, matching, results
 from services.search.facets import facet_counts
 from services.search.filters import (
     RADIUS_CHOICES,
@@ -55,6 +55,8 @@ def results_page(request, saved: set[int]) -> ResultsPage:
         return matching.count(index, relaxed, base, earlier=found.parts)
 
     place_label = criteria.place.label if criteria.place else ""
+    # As typed, before any correction of its spelling.
+    words = corrected_from or criteria.data.get("q") or ""
     counts = facet_counts(criteria, base, selection=found.selection)
     summary = results.summary(paginator.count, criteria, place_label)
     context = {
@@ -78,6 +80,10 @@ def results_page(request, saved: set[int]) -> ResultsPage:
         "relaxations": results.relaxations(form, criteria, count, query, place_label)
         if paginator.count == 0
         else [],
+        "closest_concerns": results.closest_concerns(criteria, count, query)
+        if paginator.count == 0
+        else [],
+        "urgent": everyday.suggests_risk(words),
         "saved": saved,
         "shortlist_status": shortlist_status(len(saved)),
         "shortlist_url": fixed_url("services:shortlist") + kept_search(request.GET),

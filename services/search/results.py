@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from django.http import QueryDict
 
 from services.models import Provider, Service
+from services.search import everyday
 from services.search.criteria import CRITERIA
 from services.search.filters import (
     FLAG_FILTERS,
@@ -207,6 +208,21 @@ def relaxations(
         )
         helpful = [r for r in found if r.count]
     return helpful
+
+
+def closest_concerns(
+    criteria: Criteria, count: Callable[[Criteria], int], query: QueryDict
+) -> list[Relaxation]:
+    """For words that found nothing: the concerns whose everyday words come closest,
+    each in place of the words, with how many it finds."""
+    words = criteria.data.get("q")
+    if not words:
+        return []
+    found = []
+    for slug, name in everyday.closest_concerns(words):
+        chosen = Criteria({**criteria.without("q").data, "concern": [slug]}, place=criteria.place)
+        found.append(Relaxation(name, count(chosen), _with(without(query, "q"), concern=[slug])))
+    return [suggestion for suggestion in found if suggestion.count]
 
 
 def _keep(query: QueryDict, *names: str) -> str:

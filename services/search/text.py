@@ -1,4 +1,5 @@
-"""Search words: one entry point, a PostgreSQL full-text body and a SQLite body, the same synonyms."""
+"""Search words: one entry point, a PostgreSQL full-text body and a SQLite body, the same
+synonyms and everyday phrases."""
 
 import difflib
 import re
@@ -10,6 +11,7 @@ from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
 
 from services.memo import KeyedMemo, Memo
 from services.models import SearchSynonym, SearchWord
+from services.search import everyday
 
 MAX_QUERY_LENGTH = 200
 SYNONYMS_CACHE_SECONDS = 300
@@ -76,6 +78,12 @@ def expand(q: str) -> str:
     return expanded if changed else ""
 
 
+def _alternatives(q: str) -> list[str]:
+    """The words to look for, any of them: q itself, q with its synonyms' meanings, and
+    what the everyday phrases in it mean."""
+    return [q] + [x for x in (expand(q), everyday.search_words(q)) if x]
+
+
 @dataclass(frozen=True)
 class SearchResult:
     queryset: QuerySet  # annotated with `rank`, higher is better (both bodies rank)
@@ -88,7 +96,7 @@ def search_providers(queryset: QuerySet, q: str) -> SearchResult:
         # Nothing to look for ("or", '""'): everything matches, equally, and can still be
         # ordered by rank as any search with words is.
         return SearchResult(queryset.annotate(rank=Value(0.0, output_field=FloatField())))
-    alternatives = [q] + [x for x in [expand(q)] if x]
+    alternatives = _alternatives(q)
     if connection.vendor == "postgresql":
         return _search_postgresql(queryset, alternatives)
     return _search_sqlite(queryset, alternatives)
@@ -98,7 +106,7 @@ def tsqueries(q: str) -> list[str]:
     """PostgreSQL: the text of the query that q, and what its synonyms mean, each make
     (as _search_postgresql would search for them), in one query."""
     q = q[:MAX_QUERY_LENGTH]
-    alternatives = [q] + [x for x in [expand(q)] if x]
+    alternatives = _alternatives(q)
     columns = ", ".join(["websearch_to_tsquery('english', %s)::text"] * len(alternatives))
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {columns}", alternatives)

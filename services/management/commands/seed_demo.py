@@ -28,6 +28,7 @@ from services.models import (
     Approach,
     Community,
     Concern,
+    EverydayPhrase,
     Gender,
     Language,
     Location,
@@ -180,6 +181,8 @@ class Command(BaseCommand):
             call_command("loaddata", "taxonomies", verbosity=0)
         if not SearchSynonym.objects.exists():
             call_command("loaddata", "synonyms", verbosity=0)
+        if not EverydayPhrase.objects.exists():
+            call_command("loaddata", "everyday_words", verbosity=0)
         generator = ListingGenerator(
             seed=seed, taken_slugs=set(Provider.objects.values_list("slug", flat=True))
         )
