@@ -98,9 +98,11 @@ def _card(provider, url: str, this_year: int, language: str, saved: set[int] | N
         if recommended
         else ""
     )
+    formats = f"<li>{escape(provider.card_formats)}</li>" if provider.card_formats else ""
     parts.append(
         f'    <ul class="facts-inline"><li>{escape(provider.card_where)}</li>'
-        f"<li>{escape(provider.card_fees)}</li>{accepting}{experience}{recommendations}</ul>\n"
+        f"<li>{escape(provider.card_fees)}</li>{formats}{accepting}{experience}{recommendations}"
+        "</ul>\n"
     )
     if provider.next_meetings:
         meeting = provider.next_meetings[0]
@@ -108,6 +110,10 @@ def _card(provider, url: str, this_year: int, language: str, saved: set[int] | N
         parts.append(
             f'    <p class="next-meeting">Next group: {escape(meeting["name"])}, '
             f"{_meeting_day(meeting['date'], language)}{start}</p>\n"
+        )
+    if provider.other_services:
+        parts.append(
+            f'    <p class="also-offers">Also offers: {escape(", ".join(provider.other_services))}</p>\n'
         )
     if saved is not None:
         button = save_button(provider.slug, provider.name, pk in saved)

@@ -132,19 +132,52 @@ def result_card(facts: ListingFacts) -> dict:
         "insurance": any(s.accepts_insurance for s in services),
         "towns": _unique(sorted(town for town, _district, _region in facts.places)),
         "groups": sorted(
-            [
-                {
-                    "name": str(s),
-                    "weekday": s.group_weekday,
-                    "start": s.group_start_time.strftime("%H:%M") if s.group_start_time else None,
-                    "frequency": s.group_frequency,
-                    "starts_on": s.group_starts_on.isoformat() if s.group_starts_on else None,
-                }
-                for s in services
-                if s.group_weekday is not None
-            ],
+            [_group(s) for s in services if s.group_weekday is not None],
             key=lambda group: (group["name"], group["weekday"]),
         ),
+        # Each service on its own, so that a card can lead with the one that met the
+        # search (services/search/results.py).
+        "services": sorted(
+            [_service_card(f) for f in facts.services],
+            key=lambda service: (service["type"][1], service["name"], service["uuid"]),
+        ),
+    }
+
+
+def _group(service: Service) -> dict:
+    return {
+        "name": str(service),
+        "weekday": service.group_weekday,
+        "start": service.group_start_time.strftime("%H:%M") if service.group_start_time else None,
+        "frequency": service.group_frequency,
+        "starts_on": service.group_starts_on.isoformat() if service.group_starts_on else None,
+    }
+
+
+def _service_card(facts: ServiceFacts) -> dict:
+    s = facts.service
+    fees = [] if s.is_free else [fee for fee in (s.fee_min, s.fee_max) if fee is not None]
+    return {
+        "uuid": str(s.uuid),
+        "type": (s.support_type.slug, s.support_type.name),
+        "name": s.name,
+        "concerns": sorted(facts.concerns),
+        "formats": [
+            name
+            for name, offered in [
+                ("in_person", s.offers_in_person),
+                ("online", s.offers_online),
+                ("phone", s.offers_phone),
+            ]
+            if offered
+        ],
+        "fee_min": _money_text(min(fees)) if fees else None,
+        "fee_max": _money_text(max(fees)) if fees else None,
+        "currency": s.currency,
+        "free": s.is_free,
+        "sliding_scale": s.sliding_scale,
+        "insurance": s.accepts_insurance,
+        "group": _group(s) if s.group_weekday is not None else None,
     }
 
 

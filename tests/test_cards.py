@@ -3,6 +3,7 @@
 import datetime
 import html
 
+import pytest
 from django.utils import translation
 
 from services import cards
@@ -105,3 +106,75 @@ def test_the_next_meeting_is_in_the_language_of_the_page():
     with translation.override("de"):
         assert "Dienstag 1 Dezember" in card_html()
     assert "Tuesday 1 December" in card_html()
+
+
+# The card leads with the service that met the search
+
+
+def cards_of(client, **params) -> dict[str, str]:
+    """{name: the card's HTML} of a results page."""
+    page = client.get("/find/", params).content.decode()
+    found = {}
+    for card in page.split('<li class="card">')[1:]:
+        name = card.split("</a></h3>")[0].rsplit(">", 1)[1]
+        found[html.unescape(name)] = card.split("</li>\n</li>")[0]
+    return found
+
+
+@pytest.fixture
+def two_services(make_listing):
+    """Counselling at £120–£140 with a free group; and a £6 grief group beside £45
+    counselling that does not work with grief."""
+    make_listing(
+        "Cedar Practice",
+        services=[
+            {"type": "counselling", "fee_min": 120, "fee_max": 140, "concerns": ["anxiety"]},
+            {
+                "type": "support-groups",
+                "name": "Open circle",
+                "is_free": True,
+                "concerns": ["loneliness"],
+                "formats": ["online"],
+            },
+        ],
+    )
+    make_listing(
+        "Rowan Centre",
+        services=[
+            {"type": "counselling", "fee_min": 45, "concerns": ["anxiety"]},
+            {"type": "support-groups", "name": "Grief cafe", "fee_min": 6, "concerns": ["grief"]},
+        ],
+    )
+
+
+@pytest.mark.django_db
+def test_under_a_fee_the_card_shows_the_service_within_it(client, two_services):
+    card = cards_of(client, max_fee="50")["Cedar Practice"]
+    assert '<p class="types">Support groups: Open circle' in card
+    assert "<li>Free</li>" in card and "£120" not in card
+    assert "<li>Online</li>" in card
+    assert "Also offers: Counselling" in card
+    assert "Works with: Loneliness</p>" in card
+
+
+@pytest.mark.django_db
+def test_the_card_shows_the_service_that_works_with_the_concern(client, two_services):
+    card = cards_of(client, concern="grief", max_fee="50")["Rowan Centre"]
+    assert '<p class="types">Support groups: Grief cafe' in card
+    assert "<li>£6 a session</li>" in card
+    assert 'Works with: <strong class="matched">Grief and loss</strong></p>' in card
+    assert "Also offers: Counselling" in card
+    # The words alone choose it too; the counselling leads when it is what was asked for.
+    assert (
+        '<p class="types">Support groups: Grief cafe' in cards_of(client, q="grief")["Rowan Centre"]
+    )
+    counselling = cards_of(client, type="counselling")["Rowan Centre"]
+    assert '<p class="types">Counselling' in counselling and "<li>£45 a session</li>" in counselling
+    assert "Grief" not in counselling.split("Also offers")[0]
+    assert "Also offers: Grief cafe" in counselling
+
+
+@pytest.mark.django_db
+def test_with_nothing_asked_of_a_service_the_card_sums_them_up(client, two_services):
+    card = cards_of(client)["Rowan Centre"]
+    assert "£6–£45 a session" in card and "Also offers" not in card

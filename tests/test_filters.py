@@ -23,6 +23,7 @@ from services.search.facets import facet_counts, facet_counts_in_sql
 from services.search.filters import (
     FLAG_FILTERS,
     LIST_FILTERS,
+    RANK_TIER_MILLIONTHS,
     ProviderFilter,
     options_of,
 )
@@ -409,6 +410,30 @@ def test_name_sort_and_the_default_order(make_listing):
     # Case does not matter: "alder" comes first, not after every capital letter.
     assert find(sort="name") == ["alder", "Ash", "Birch", "Cedar"]
     assert find() == ["alder", "Ash", "Birch", "Cedar"]  # no words and no place: by name
+
+
+def test_best_match_near_a_place_puts_the_nearest_first_among_equal_matches(make_listing, client):
+    """Grief near Leeds, online included: the Leeds listing matches as well as the others
+    (the same words, in the same places) and comes first, though its name is last A-Z."""
+    for name, place in [
+        ("Alder Grief Care", ("York", 53.96, -1.08)),
+        ("Birch Grief Care", ("Harrogate", 53.99, -1.54)),
+        ("Zeta Grief Care", ("Leeds", 53.80, -1.55)),
+    ]:
+        make_listing(
+            name,
+            services=[{"concerns": ["grief"], "formats": ["in_person", "online"]}],
+            places=[place],
+        )
+    params = {"q": "grief", "near": "Leeds", "radius": "50", "format": ["in_person", "online"]}
+    assert find(**params) == ["Zeta Grief Care", "Birch Grief Care", "Alder Grief Care"]
+    response = client.get("/find/", params)
+    assert [p.name for p in response.context["page"].object_list] == [
+        "Zeta Grief Care",
+        "Birch Grief Care",
+        "Alder Grief Care",
+    ]
+    assert "and among equally good matches, the nearest first" in response.content.decode()
 
 
 def test_relevance_sort_puts_a_name_match_above_a_statement_match(make_listing):
@@ -832,6 +857,10 @@ def test_today_matters_for_min_years(make_listing, monkeypatch):
 # --------------------------------------------------------------------------- the index's results
 
 
+def match_tier_of(rank: float) -> int:
+    return math.floor(round(rank * 1_000_000) / RANK_TIER_MILLIONTHS)
+
+
 SORT_CHOICES = ["", "relevance", "distance", "fee", "experience", "recommended", "name"]
 
 
@@ -851,8 +880,13 @@ def test_the_index_gives_the_databases_results_in_its_order(varied, params, sort
         # The word index ranks by the weight of each word's place (test_word_index.py),
         # a simpler measure than ts_rank's: the same results, best match first by it.
         assert sorted(p.name for p in shown) == sorted(p.name for p in expected)
-        ranks = [p.rank for p in shown]
-        assert ranks == sorted(ranks, reverse=True)
+        if criteria.place is None:
+            ranks = [p.rank for p in shown]
+            assert ranks == sorted(ranks, reverse=True)
+        else:
+            # Tiers of rank, best first; in each, the nearest first.
+            keys = [(-match_tier_of(p.rank), p.distance_km or math.inf) for p in shown]
+            assert keys == sorted(keys)
         return
     assert [p.name for p in shown] == [p.name for p in expected], (params, sort)
     for mine, theirs in zip(shown, expected, strict=True):

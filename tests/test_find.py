@@ -19,9 +19,9 @@ pytestmark = pytest.mark.django_db
 
 # Queries of a results page with filters and a typed place, once the taxonomy choices and
 # the place are remembered and the listing index is built: whether the listings changed,
-# and the rows of the page shown. The count, the order and the option counts come from
-# the index.
-FIND_QUERIES = 2
+# the rows of the page shown, and which of their services meet the service criteria (a
+# card leads with one). The count, the order and the option counts come from the index.
+FIND_QUERIES = 3
 # A place is looked up once, and again after the listings change (their postcodes are places).
 PLACE_QUERIES = 1
 # Search words add a query: on PostgreSQL turning them into the database's query, once

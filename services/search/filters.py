@@ -21,7 +21,7 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, Collate, Lower, RowNumber
+from django.db.models.functions import Coalesce, Collate, Floor, Lower, Round, RowNumber
 from django.utils import timezone
 
 from services import geo
@@ -409,6 +409,14 @@ class Criteria:
     def ordering(self) -> list:
         name = name_order()
         match self.sort():
+            case "relevance" if self.place:
+                # Among matches about as good, the nearest first (matching._firsts).
+                return [
+                    match_tier().desc(),
+                    F("distance_km").asc(nulls_last=True),
+                    name,
+                    "pk",
+                ]
             case "relevance":
                 return [F("rank").desc(), name, "pk"]
             case "distance":
@@ -436,6 +444,17 @@ class Criteria:
             .values("fee")[:1]
         )
         return queryset.annotate(lowest_fee=Subquery(cheapest))
+
+
+# Matches whose rank is in the same tenth are about as good to a person: with a place,
+# the nearest of them comes first. In millionths, as the index keeps ranks.
+RANK_TIER_MILLIONTHS = 100_000
+
+
+def match_tier() -> Floor:
+    """How well a listing matches the words, in tiers: its rank to a millionth (as the
+    index keeps it), in tenths, rounded down."""
+    return Floor(Round(F("rank") * 1_000_000) / RANK_TIER_MILLIONTHS)
 
 
 def name_order() -> Collate:

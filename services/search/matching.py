@@ -19,7 +19,7 @@ from django.db.models import QuerySet
 from services import geo
 from services.models import Provider
 from services.search import facet_index, word_index
-from services.search.filters import Criteria
+from services.search.filters import RANK_TIER_MILLIONTHS, Criteria
 from services.search.selection import Selection, run_starts
 from services.search.text import parse, search_providers, tsqueries_remembered
 
@@ -221,6 +221,9 @@ PRESORTED_SHARE = 1 / 8
 # one (in millimetres: farther than the other side of the Earth).
 NO_FEE = 10**10
 UNKNOWN_DISTANCE = 10**11
+# Best match with a place: a tier of rank, then metres (unknown, as online, last).
+UNKNOWN_METRES = 10**8
+TIER_SPAN = 10**9
 
 
 def selection(
@@ -278,7 +281,14 @@ def _firsts(index, sort: str, found: Narrowing, chosen: Selection, positions) ->
         return first.astype(np.int64)
     if sort == "relevance":
         # Ranks to a millionth, best first; the name below them makes each key unique.
-        return -np.round(found.rank[positions] * 1e6).astype(np.int64)
+        micro = np.round(found.rank[positions] * 1e6)
+        km = found.distance_of(positions)
+        if km is None:
+            return -micro.astype(np.int64)
+        # With a place: by tier of rank (filters.match_tier), then the nearest, to a metre.
+        tier = np.floor(micro / RANK_TIER_MILLIONTHS)
+        metres = np.where(np.isnan(km), UNKNOWN_METRES, np.round(np.nan_to_num(km) * 1000))
+        return (-tier * TIER_SPAN + metres).astype(np.int64)
     if sort == "recommended":
         return -index.recommendations[positions]
     # fee, in pence

@@ -47,7 +47,12 @@ def results_page(request, saved: set[int]) -> ResultsPage:
     else:
         page_number, page_error = _page_number(request.GET.get("page"), paginator.num_pages)
     page = paginator.page(page_number)
-    results.annotate_cards(page.object_list, criteria, timezone.localdate())
+    results.annotate_cards(
+        page.object_list,
+        criteria,
+        timezone.localdate(),
+        results.services_meeting(page.object_list, criteria),
+    )
 
     def count(relaxed) -> int:
         # The same words and, mostly, the same place: their matches are reused, so no
@@ -69,6 +74,7 @@ def results_page(request, saved: set[int]) -> ResultsPage:
         "paginator": paginator,
         "criteria": criteria,
         "sort": criteria.sort(),
+        "order_line": results.order_line(criteria),
         "sorts": [(value, label) for value, label in SORTS if _sort_applies(value, criteria)],
         "summary": summary,
         "chips": results.chips(criteria, query, place_label),

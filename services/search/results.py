@@ -210,6 +210,27 @@ def relaxations(
     return helpful
 
 
+ORDER_LINES = {
+    "relevance": "In order of how well they match your words.",
+    "distance": "Nearest first; online support away from the place comes last.",
+    "fee": "Lowest fee first.",
+    "experience": "Longest in practice first.",
+    "recommended": "Most recommended first.",
+    "name": "In order of name, A to Z.",
+}
+
+
+def order_line(criteria: Criteria) -> str:
+    """The order of the results, in one line."""
+    sort = criteria.sort()
+    if sort == "relevance" and criteria.place:
+        return (
+            "In order of how well they match your words, and among equally good matches,"
+            " the nearest first."
+        )
+    return ORDER_LINES[sort]
+
+
 def closest_concerns(
     criteria: Criteria, count: Callable[[Criteria], int], query: QueryDict
 ) -> list[Relaxation]:
@@ -249,28 +270,62 @@ def _with(query: QueryDict | str, **values) -> str:
     return changed.urlencode()
 
 
-def annotate_cards(providers: list[Provider], criteria: Criteria, today: datetime.date) -> None:
+def annotate_cards(
+    providers: list[Provider],
+    criteria: Criteria,
+    today: datetime.date,
+    meeting: dict[int, set[str]] | None = None,
+) -> None:
     """Add what a card shows beyond the stored card, worked out here once rather than
-    piece by piece in the template (a results page shows twenty): the concerns matched,
-    where and how, the fees, the next group meeting."""
+    piece by piece in the template (a results page shows twenty): the service that met
+    the search, the concerns matched, where and how, the fees, the next group meeting.
+
+    `meeting` (services_meeting()) holds the uuids of each provider's services that meet
+    the search's service criteria; None when it has none."""
     wanted = set(criteria.data.get("concern", []))
-    words = [term.text.lower() for term in parse(criteria.data.get("q", "")) if not term.excluded]
+    q = criteria.data.get("q", "")
+    words = [term.text.lower() for term in parse(q) if not term.excluded]
+    # What everyday phrases in the words mean counts as asking for those concerns.
+    if words:
+        wanted |= {slug for m in everyday.vocabulary().meant(q) for slug, _ in m.concerns}
+    asked = meeting is not None or bool(words)
+
+    def matches(slug: str, name: str) -> bool:
+        return slug in wanted or bool(words) and any(word in name.lower() for word in words)
 
     for provider in providers:
         card = provider.card or {}
+        lead = _lead_service(card, meeting, provider.pk, matches) if asked else None
+        provider.lead_service, provider.other_services = lead, []
+        if lead is not None:
+            provider.other_services = _unique_names([s for s in card["services"] if s is not lead])
+        concerns = lead["concerns"] if lead is not None else card.get("concerns", [])
         # About ten concerns a card: each is looked at once, and its name lowered only
         # if there are words to look for in it.
         matched_concerns, other_concerns = [], []
-        for slug, name in card.get("concerns", []):
-            if slug in wanted or words and any(word in name.lower() for word in words):
-                matched_concerns.append(name)
-            else:
-                other_concerns.append(name)
+        for slug, name in concerns:
+            (matched_concerns if matches(slug, name) else other_concerns).append(name)
         provider.matched_concerns, provider.other_concerns = matched_concerns, other_concerns
-        provider.card_types = ", ".join(name for _slug, name in card.get("types", []))
-        provider.card_approaches = ", ".join(card.get("approaches", [])[:3])
         provider.card_where = _where(card, getattr(provider, "distance_km", None))
-        provider.card_fees = _fees_line(*map(card.get, FEE_KEYS))
+        provider.card_approaches = ", ".join(card.get("approaches", [])[:3])
+        if lead is not None:
+            provider.card_types = lead["type"][1] + (f": {lead['name']}" if lead["name"] else "")
+            provider.card_fees = _fees_line(
+                lead["fee_min"],
+                lead["fee_max"],
+                lead["currency"],
+                lead["free"],
+                lead["free"],
+                lead["sliding_scale"],
+                lead["insurance"],
+            )
+            provider.card_formats = _formats_line(tuple(lead["formats"]))
+            groups = [lead["group"]] if lead["group"] else []
+        else:
+            provider.card_types = ", ".join(name for _slug, name in card.get("types", []))
+            provider.card_fees = _fees_line(*map(card.get, FEE_KEYS))
+            provider.card_formats = ""
+            groups = card.get("groups", [])
         meetings = [
             {
                 "name": group["name"],
@@ -279,12 +334,59 @@ def annotate_cards(providers: list[Provider], criteria: Criteria, today: datetim
                     group["weekday"], group["frequency"], group["starts_on"], today
                 ),
             }
-            for group in card.get("groups", [])
+            for group in groups
         ]
         provider.next_meetings = sorted(meetings, key=lambda m: m["date"])
         provider.verified_licence = any(
             c["kind"] == "licence" and c["verified"] for c in card.get("credentials", [])
         )
+
+
+def services_meeting(providers: list[Provider], criteria: Criteria) -> dict[int, set[str]] | None:
+    """{provider id: uuids of their services that meet the search's service criteria}, in
+    one query for the page; None when the search has no service criteria."""
+    condition = criteria.service_condition()
+    if not condition or not providers:
+        return None
+    rows = Service.objects.filter(condition, provider_id__in=[p.pk for p in providers])
+    meeting = {}
+    for provider_id, uuid in rows.values_list("provider_id", "uuid"):
+        meeting.setdefault(provider_id, set()).add(str(uuid))
+    return meeting
+
+
+def _lead_service(card: dict, meeting, provider_id: int, matches) -> dict | None:
+    """The service a card leads with: of those that meet the service criteria, the one
+    whose concerns and kind most match the words and concerns asked for (the first in
+    the card's order among equals). None for a card stored before cards held services."""
+    services = card.get("services")
+    if not services:
+        return None
+    if meeting is not None:
+        services = [s for s in services if s["uuid"] in meeting.get(provider_id, ())] or services
+
+    def score(service) -> int:
+        return sum(matches(slug, name) for slug, name in [service["type"], *service["concerns"]])
+
+    return max(services, key=score)  # max keeps the first of equals
+
+
+def _unique_names(services: list[dict]) -> list[str]:
+    """What else a provider offers, each kind (or named service) once."""
+    names = []
+    for service in services:
+        name = service["name"] or service["type"][1]
+        if name not in names:
+            names.append(name)
+    return names
+
+
+FORMAT_NAMES = {"in_person": "in person", "online": "online", "phone": "by phone"}
+
+
+@functools.lru_cache(maxsize=64)
+def _formats_line(formats: tuple[str, ...]) -> str:
+    return ", ".join(FORMAT_NAMES[f] for f in formats).capitalize()
 
 
 # Cards share their fees and schedules: each line is worked out once.
