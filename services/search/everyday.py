@@ -115,6 +115,15 @@ def forget() -> None:
     _kept.forget()
 
 
+def understood(q: str) -> list[str]:
+    """The names of the concerns and kinds of support q's everyday phrases point to."""
+    names = {}
+    for meaning in vocabulary().meant(q):
+        names.update(meaning.concerns)
+        names.update(meaning.support_types)
+    return sorted(names.values())
+
+
 def search_words(q: str) -> str:
     """What the everyday phrases in q mean, as search words: the names of the concerns
     and kinds of support they point to, any of them ("" if q has none). Every listing

@@ -90,6 +90,7 @@ def results_page(request, saved: set[int]) -> ResultsPage:
         if paginator.count == 0
         else [],
         "urgent": everyday.suggests_risk(words),
+        "understood": everyday.understood(criteria.data["q"]) if criteria.data.get("q") else [],
         "saved": saved,
         "shortlist_status": shortlist_status(len(saved)),
         "shortlist_url": fixed_url("services:shortlist") + kept_search(request.GET),
