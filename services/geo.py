@@ -1,5 +1,7 @@
 """Places typed by people turned into coordinates offline, and distances between them and listings."""
 
+import difflib
+import functools
 import math
 import re
 import unicodedata
@@ -24,6 +26,7 @@ from django.db.models.functions import ACos, Cos, Greatest, Least, Radians, Sin
 
 from services.memo import KeyedMemo
 from services.models import GazetteerPlace, Location, Service
+from services.places import postcodes
 
 # The annotations of Location.distance_point_sql(): where distances to a place are measured from.
 MEASURED = ("measured_latitude", "measured_longitude")
@@ -32,6 +35,13 @@ KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180
 MAX_PLACE_LENGTH = 100
 # A "did you mean" list longer than this is no help: the person can add a region instead.
 MAX_CHOICES = 10
+# Of misspelt places and postcodes, only the few closest are worth offering.
+MAX_SUGGESTIONS = 5
+# The postcode districts are the UK's: they answer only in a directory of the UK.
+POSTCODE_COUNTRY = "GB"
+# A place named with its county ("Leeds, West Yorkshire") must be within this of one
+# of the county's postcode districts' centres: a "Leeds, Cornwall" is not Leeds.
+COUNTY_REACH_KM = 25
 
 # The outward part ("LS6", "SW1A") and, optionally, the inward part ("3AB") of a UK
 # postcode, matched with the spaces taken out so "ls63ab" and "LS6  3AB" both work.
@@ -140,28 +150,49 @@ def _postcode(text: str) -> tuple[str, str] | None:
 
 def _resolve_postcode(outward: str, inward: str) -> PlaceLookup:
     full = f"{outward} {inward}" if inward else outward
-    # A listing's place is where distances to it are measured from (Location.distance_point),
-    # and the full postcode of a place shown by town only is not a place at all: a search
-    # there would find the listing 0.0 km away.
-    exact = Q(postcode__iexact=full, address_shown=Location.AddressShown.FULL)
-    # One query gives both answers: the exact postcode's locations are among the district's.
-    centres = (
-        Location.objects.filter(
-            latitude__isnull=False, longitude__isnull=False, postcode__istartswith=f"{outward} "
+    district = postcodes.district(outward)
+    if inward or not district:
+        # A listing's place is where distances to it are measured from (Location.distance_point),
+        # and the full postcode of a place shown by town only is not a place at all: a search
+        # there would find the listing 0.0 km away.
+        exact = Q(postcode__iexact=full, address_shown=Location.AddressShown.FULL)
+        # One query gives both answers: the exact postcode's locations are among the district's.
+        centres = (
+            Location.objects.filter(
+                latitude__isnull=False, longitude__isnull=False, postcode__istartswith=f"{outward} "
+            )
+            .annotate(**Location.distance_point_sql())
+            .aggregate(
+                exact_latitude=Avg(MEASURED[0], filter=exact),
+                exact_longitude=Avg(MEASURED[1], filter=exact),
+                district_latitude=Avg(MEASURED[0]),
+                district_longitude=Avg(MEASURED[1]),
+            )
         )
-        .annotate(**Location.distance_point_sql())
-        .aggregate(
-            exact_latitude=Avg(MEASURED[0], filter=exact),
-            exact_longitude=Avg(MEASURED[1], filter=exact),
-            district_latitude=Avg(MEASURED[0]),
-            district_longitude=Avg(MEASURED[1]),
+        if inward and centres["exact_latitude"] is not None:
+            return PlaceLookup(Place(full, centres["exact_latitude"], centres["exact_longitude"]))
+    # The label is shown as the place searched: it says the point is the district's middle,
+    # not the postcode itself.
+    of_district = f"the {outward} postcode district" if inward else "the postcode district"
+    if district:
+        return PlaceLookup(
+            Place(f"{full} (centre of {of_district})", district.latitude, district.longitude)
         )
-    )
-    if inward and centres["exact_latitude"] is not None:
-        return PlaceLookup(Place(full, centres["exact_latitude"], centres["exact_longitude"]))
+    # A district too new for the data file, or not in it, may still have listings.
     if centres["district_latitude"] is not None:
-        return PlaceLookup(Place(full, centres["district_latitude"], centres["district_longitude"]))
-    return PlaceLookup(None, error=UNKNOWN_POSTCODE.format(postcode=full))
+        return PlaceLookup(
+            Place(
+                f"{full} (centre of our listings in {of_district})",
+                centres["district_latitude"],
+                centres["district_longitude"],
+            )
+        )
+    # Labels a person can choose and that resolve again as typed: the bare district.
+    close = tuple(
+        Place(known.outward, known.latitude, known.longitude)
+        for known in postcodes.districts_like(outward, MAX_SUGGESTIONS)
+    )
+    return PlaceLookup(None, choices=close, error=UNKNOWN_POSTCODE.format(postcode=full))
 
 
 def _resolve_name(text: str, name: str, qualifier: str) -> PlaceLookup:
@@ -183,6 +214,11 @@ def _resolve_name(text: str, name: str, qualifier: str) -> PlaceLookup:
         return PlaceLookup(at_home[0], choices=tuple(others[:MAX_CHOICES]))
     if qualifier and abroad:
         return _one_or_choices(abroad)
+    if qualifier:
+        # "Leeds, West Yorkshire": GeoNames knows the nation, not the county, of a UK place.
+        in_county = _in_county(rows, qualifier) or _area(key, qualifier)
+        if in_county:
+            return PlaceLookup(in_county)
     if qualifier and rows:
         # The name exists, only not where the qualifier says: offer where it does.
         at_home, abroad = _places(rows, "")
@@ -202,9 +238,94 @@ def _resolve_name(text: str, name: str, qualifier: str) -> PlaceLookup:
     if town["latitude"] is not None:
         place = Place(town["label"], town["latitude"], town["longitude"])
         return PlaceLookup(place, choices=tuple(abroad[:MAX_CHOICES]))
+    # And the postcode districts name the villages and areas in them: one of these wins
+    # over namesakes abroad, but of several in different counties the person chooses.
+    areas = [] if qualifier else _areas(key)
+    if len(areas) == 1:
+        return PlaceLookup(areas[0], choices=tuple(abroad[:MAX_CHOICES]))
+    if areas:
+        return PlaceLookup(None, choices=tuple((areas + abroad)[:MAX_CHOICES]))
     if abroad:
-        return _one_or_choices(abroad)
-    return PlaceLookup(None, error=UNKNOWN_PLACE.format(text=text))
+        # A namesake abroad may be a slip for a place at home: "Edinburg" is in Texas.
+        found = _one_or_choices(abroad)
+        at_home = tuple(place for place in _spelt_like(key) if place_key(place.label) != key)
+        return PlaceLookup(found.place, choices=(found.choices + at_home)[:MAX_CHOICES])
+    return PlaceLookup(None, choices=_spelt_like(key), error=UNKNOWN_PLACE.format(text=text))
+
+
+def _in_county(rows: list[tuple], qualifier: str) -> Place | None:
+    """Of the home places in the gazetteer rows, the one in the county the qualifier names:
+    the nearest to one of its postcode districts, if near enough to be in it."""
+    county = _home_districts(postcodes.districts_in_county, place_key(qualifier))
+    home = [row for row in rows if row[2] == settings.DIRECTORY_COUNTRY]
+    if not county or not home:
+        return None
+    latitudes = [district.latitude for district in county]
+    longitudes = [district.longitude for district in county]
+    km, name, latitude, longitude = min(
+        (distances_km(latitude, longitude, latitudes, longitudes).min(), name, latitude, longitude)
+        for name, _, _, _, latitude, longitude in home
+    )
+    return Place(name, latitude, longitude) if km <= COUNTY_REACH_KM else None
+
+
+def _area(key: str, qualifier: str) -> Place | None:
+    """A village or area of this name in the county the qualifier names."""
+    areas = _areas(key, county=place_key(qualifier))
+    return areas[0] if areas else None
+
+
+def _areas(key: str, county: str = "") -> list[Place]:
+    """Villages and areas of this name that the postcode districts list (in a county, if
+    one is given), most districts first. Those of one county are one place, the middle of
+    its districts there; each is named with its county when there are several."""
+    by_county: dict[str, list[postcodes.District]] = {}
+    for district in _home_districts(postcodes.districts_named, key):
+        if county:
+            named = [name for name in district.counties if place_key(name) == county]
+        else:
+            named = list(district.counties[:1]) or [""]
+        for county_name in named[:1]:
+            by_county.setdefault(county_name, []).append(district)
+    areas = []
+    for county_name, districts in sorted(by_county.items(), key=lambda item: -len(item[1])):
+        name = next(place for place in districts[0].places if place_key(place) == key)
+        areas.append(
+            Place(
+                f"{name}, {county_name}" if county or len(by_county) > 1 else name,
+                round(sum(district.latitude for district in districts) / len(districts), 4),
+                round(sum(district.longitude for district in districts) / len(districts), 4),
+            )
+        )
+    return areas
+
+
+def _home_districts(lookup, key: str) -> list[postcodes.District]:
+    return lookup(key) if key and settings.DIRECTORY_COUNTRY == POSTCODE_COUNTRY else []
+
+
+def _spelt_like(key: str) -> tuple[Place, ...]:
+    """Home places whose names are spelt nearly like the one typed ("Leedz": Leeds)."""
+    places = _home_places(settings.DIRECTORY_COUNTRY)
+    close = difflib.get_close_matches(key, places, n=MAX_SUGGESTIONS, cutoff=0.8) if key else []
+    return tuple(places[match] for match in close)
+
+
+@functools.cache
+def _home_places(country: str) -> dict[str, Place]:
+    """The home country's gazetteer, by key, the most populous of a name standing for it.
+
+    Read once per process (a few thousand rows): the gazetteer changes only with a migration.
+    """
+    places: dict[str, Place] = {}
+    rows = (
+        GazetteerPlace.objects.filter(country_code=country)
+        .order_by("-population", "pk")
+        .values_list("key", "name", "latitude", "longitude")
+    )
+    for key, name, latitude, longitude in rows:
+        places.setdefault(key, Place(name, latitude, longitude))
+    return places
 
 
 def _places(rows: list[tuple], qualifier: str) -> tuple[list[Place], list[Place]]:

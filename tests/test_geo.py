@@ -5,6 +5,7 @@ import math
 import pytest
 from django.db.models import F
 
+from services import geo
 from services.geo import (
     EARTH_RADIUS_KM,
     Place,
@@ -105,19 +106,29 @@ def test_a_full_postcode_is_the_centre_of_the_listings_there(leeds_postcodes, ty
 
 
 @pytest.mark.parametrize("typed", ["LS6", "ls6", " Ls6 "])
-def test_a_postcode_district_is_the_centre_of_its_listings(leeds_postcodes, typed):
+def test_a_postcode_district_is_the_centre_of_the_district_not_of_its_listings(
+    leeds_postcodes, typed
+):
     lookup = resolve_place(typed)
     assert lookup.place == Place(
-        "LS6",
-        pytest.approx((53.82 + 53.821 + 53.83) / 3),
-        pytest.approx((-1.58 - 1.581 - 1.57) / 3),
+        "LS6 (centre of the postcode district)",
+        pytest.approx(53.82, abs=0.01),
+        pytest.approx(-1.58, abs=0.015),
+    )
+
+
+def test_a_district_missing_from_the_data_is_the_centre_of_its_listings(leeds_postcodes):
+    # LS60 is no real district: only a listing says where it is.
+    lookup = resolve_place("LS60")
+    assert lookup.place == Place(
+        "LS60 (centre of our listings in the postcode district)", 50.0, -5.0
     )
 
 
 def test_an_unknown_full_postcode_falls_back_to_its_district(leeds_postcodes):
     lookup = resolve_place("LS6 9QQ")
-    assert lookup.place.label == "LS6 9QQ"
-    assert lookup.place.latitude == pytest.approx((53.82 + 53.821 + 53.83) / 3)
+    assert lookup.place.label == "LS6 9QQ (centre of the LS6 postcode district)"
+    assert lookup.place.latitude == pytest.approx(53.82, abs=0.01)
 
 
 def test_a_postcode_in_an_address_is_used(leeds_postcodes):
@@ -125,11 +136,12 @@ def test_a_postcode_in_an_address_is_used(leeds_postcodes):
     assert lookup.place.label == "LS6 3AB"
 
 
-@pytest.mark.parametrize(("typed", "shown"), [("LS99", "LS99"), ("ls99 1aa", "LS99 1AA")])
+@pytest.mark.parametrize(("typed", "shown"), [("LS40", "LS40"), ("ls40 1aa", "LS40 1AA")])
 def test_an_unknown_postcode_is_an_error(leeds_postcodes, typed, shown):
     lookup = resolve_place(typed)
     assert lookup.place is None
-    assert lookup.choices == ()
+    # The districts of the area that are a slip of a key away, then the nearest numbers.
+    assert labels(lookup) == ["LS20", "LS10", "LS4", "LS29", "LS28"]
     assert lookup.error == (
         f"We could not find the postcode {shown}. Try the name of a town or city."
     )
@@ -164,8 +176,10 @@ def test_a_town_known_only_from_the_listings(make_provider, make_location):
 
 
 def test_a_listings_town_wins_over_a_namesake_abroad(make_provider, make_location):
-    # GeoNames calls Hull "Kingston upon Hull"; its "Hull" is in Canada.
-    assert resolve_place("Hull").place.label == "Hull, Canada"
+    # GeoNames' gazetteer calls Hull "Kingston upon Hull" and its "Hull" is in Canada;
+    # the postcode districts know Hull (HU2 to HU8), and a listing there knows it better.
+    assert resolve_place("Hull").place.label == "Hull"
+    assert labels(resolve_place("Hull")) == ["Hull, Canada"]
     make_location(make_provider(), town="Hull", latitude=53.7676, longitude=-0.3274)
 
     lookup = resolve_place("Hull")
@@ -174,21 +188,26 @@ def test_a_listings_town_wins_over_a_namesake_abroad(make_provider, make_locatio
     assert labels(lookup) == ["Hull, Canada"]
 
 
-def test_springfield_has_none_in_the_uk_so_the_person_chooses():
+def test_springfield_is_a_village_in_several_uk_counties_so_the_person_chooses():
+    # The gazetteer's towns have no UK Springfield; the postcode districts name several.
     assert not GazetteerPlace.objects.filter(key="springfield", country_code="GB").exists()
 
     lookup = resolve_place("Springfield")
 
     assert lookup.place is None
     assert lookup.error == ""
-    assert "Springfield, Illinois, United States" in labels(lookup)
-    assert "Springfield, Missouri, United States" in labels(lookup)
+    # The UK's first, the county with the most districts of that name first...
+    assert labels(lookup)[:2] == ["Springfield, West Midlands", "Springfield, Essex"]
+    # ...then those abroad, the most populous first.
+    abroad = [label for label in labels(lookup) if label.endswith(", United States")]
+    assert "Springfield, Illinois, United States" in abroad
+    assert "Springfield, Missouri, United States" in abroad
     populations = [
         GazetteerPlace.objects.filter(key="springfield", region=label.split(", ")[1])
         .order_by("-population")
         .first()
         .population
-        for label in labels(lookup)
+        for label in abroad
     ]
     assert populations == sorted(populations, reverse=True)
 
@@ -311,6 +330,9 @@ def test_stray_tabs_and_line_breaks_are_spaces():
     ["LS6 3AB", "LS6", "Leeds", "Newport, Scotland", "Springfield", "Little Wimbleton", "Nowhere"],
 )
 def test_resolving_takes_at_most_two_queries(typed, leeds_postcodes, django_assert_max_num_queries):
+    # The first unknown name in a process also reads the home country's names, once, for
+    # spelling suggestions (test_the_names_for_suggestions_are_read_once).
+    resolve_place("Nowhere")
     with django_assert_max_num_queries(2):
         resolve_place(typed)
 
@@ -486,3 +508,151 @@ def test_providers_near_works_on_a_filtered_queryset_and_can_be_ordered(listings
     assert names[-1] == "Online"
     assert "Leeds" not in names
     assert len(names) == len(set(names))
+
+
+# --------------------------------------------------------------------------- postcode districts
+
+
+@pytest.mark.parametrize(
+    ("typed", "label"),
+    [
+        ("LS6", "LS6 (centre of the postcode district)"),
+        ("ls6", "LS6 (centre of the postcode district)"),
+        ("LS6 3AA", "LS6 3AA (centre of the LS6 postcode district)"),
+        ("ls63aa", "LS6 3AA (centre of the LS6 postcode district)"),
+        ("LS6  3AA", "LS6 3AA (centre of the LS6 postcode district)"),
+    ],
+)
+def test_any_uk_postcode_resolves_with_no_listings(typed, label, django_assert_max_num_queries):
+    assert not Location.objects.exists()
+    with django_assert_max_num_queries(1):
+        lookup = resolve_place(typed)
+    assert lookup.error == ""
+    assert lookup.place == Place(
+        label, pytest.approx(53.82, abs=0.01), pytest.approx(-1.58, abs=0.015)
+    )
+
+
+def test_a_district_alone_needs_no_query(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert resolve_place("SW1A").place.label == "SW1A (centre of the postcode district)"
+
+
+def test_a_full_postcode_of_a_listing_shown_by_town_only_is_its_district(
+    make_provider, make_location
+):
+    make_location(
+        make_provider(),
+        postcode="LS6 3AB",
+        latitude=53.9,
+        longitude=-1.7,
+        address_shown=Location.AddressShown.TOWN,
+    )
+    lookup = resolve_place("LS6 3AB")
+    assert lookup.place.label == "LS6 3AB (centre of the LS6 postcode district)"
+    assert lookup.place.latitude == pytest.approx(53.82, abs=0.01)
+
+
+def test_an_unknown_district_suggests_districts_that_resolve():
+    lookup = resolve_place("LS40 1AA")
+    assert lookup.place is None
+    assert (
+        lookup.error == "We could not find the postcode LS40 1AA. Try the name of a town or city."
+    )
+    for choice in lookup.choices:
+        assert resolve_place(choice.label).place.latitude == choice.latitude
+
+
+def test_an_unknown_postcode_area_has_no_suggestions():
+    lookup = resolve_place("QQ1 1AA")
+    assert lookup.place is None
+    assert lookup.choices == ()
+    assert lookup.error.startswith("We could not find the postcode QQ1 1AA.")
+
+
+# --------------------------------------------------------------------------- areas and counties
+
+
+def test_an_area_the_postcode_districts_name_resolves():
+    # A Leeds neighbourhood, in LS9: not a town in the gazetteer.
+    assert not GazetteerPlace.objects.filter(key="harehills").exists()
+    lookup = resolve_place("Harehills")
+    assert lookup.error == ""
+    assert lookup.place.label == "Harehills"
+    assert haversine_km((lookup.place.latitude, lookup.place.longitude), LEEDS) < 5
+
+
+def test_an_area_in_several_districts_of_a_county_is_their_middle():
+    # Hull is in HU2, HU3, HU4, HU5 and HU8.
+    lookup = resolve_place("hull")
+    assert lookup.place.label == "Hull"
+    assert haversine_km((lookup.place.latitude, lookup.place.longitude), (53.7446, -0.3353)) < 3
+
+
+def test_areas_are_the_uks_only_in_a_directory_of_the_uk(settings):
+    settings.DIRECTORY_COUNTRY = "US"
+    assert resolve_place("Harehills").place is None
+
+
+@pytest.mark.parametrize("typed", ["Leeds, West Yorkshire", "leeds,west yorkshire"])
+def test_a_uk_place_may_be_named_with_its_county(typed):
+    lookup = resolve_place(typed)
+    assert lookup.error == ""
+    assert lookup.place.label == "Leeds"
+    assert haversine_km((lookup.place.latitude, lookup.place.longitude), LEEDS) < 2
+
+
+def test_a_uk_place_named_with_another_county_offers_where_it_is():
+    lookup = resolve_place("Leeds, Cornwall")
+    assert lookup.place is None
+    assert lookup.error.startswith("We could not find a place called “Leeds, Cornwall”.")
+    assert labels(lookup)[0] == "Leeds"
+
+
+def test_an_area_may_be_named_with_its_county():
+    lookup = resolve_place("Springfield, Essex")
+    assert lookup.place.label == "Springfield, Essex"
+    # Springfield, Chelmsford.
+    assert haversine_km((lookup.place.latitude, lookup.place.longitude), (51.74, 0.49)) < 5
+
+
+def test_a_us_state_still_names_a_us_place():
+    assert resolve_place("Springfield, Illinois").place.label == (
+        "Springfield, Illinois, United States"
+    )
+
+
+# --------------------------------------------------------------------------- spelling
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [("Leedz", "Leeds"), ("Manchster", "Manchester"), ("Birmingam", "Birmingham")],
+)
+def test_a_misspelt_town_offers_the_towns_spelt_like_it(typed, meant):
+    lookup = resolve_place(typed)
+    assert lookup.place is None
+    assert lookup.error == (
+        f"We could not find a place called “{typed}”. Check the spelling, or try a nearby town or a postcode."
+    )
+    assert labels(lookup)[0] == meant
+    assert resolve_place(labels(lookup)[0]).place.label == meant
+
+
+def test_a_namesake_abroad_of_a_misspelt_town_offers_the_town():
+    lookup = resolve_place("Edinburg")
+    assert lookup.place.label == "Edinburg, Texas, United States"
+    assert labels(lookup) == ["Edinburgh"]
+
+
+def test_a_misspelt_town_with_a_qualifier_is_suggested_by_its_name():
+    assert labels(resolve_place("Leedz, West Yorkshire"))[0] == "Leeds"
+
+
+def test_the_names_for_suggestions_are_read_once(django_assert_num_queries):
+    geo._home_places.cache_clear()
+    # The gazetteer, the listings' towns, and the home country's names.
+    with django_assert_num_queries(3):
+        resolve_place("Leedz")
+    with django_assert_num_queries(2):
+        resolve_place("Manchster")

@@ -1,0 +1,1 @@
+"""Offline data about places: UK postcode districts (postcodes.py)."""
