@@ -58,6 +58,10 @@ def save_button(slug: str, name: str, saved: bool) -> str:
 
 def _card(provider, url: str, this_year: int, language: str, saved: set[int] | None) -> str:
     pk = provider.pk
+    lead = getattr(provider, "lead_service", None)
+    if lead is not None:
+        # The profile shows the service the card led with first (services/profiles.py).
+        url += f"?service={lead['uuid']}"
     parts = [
         f'<li class="card">\n  <article aria-labelledby="provider-{pk}">\n'
         f'    <h3 id="provider-{pk}"><a href="{escape(url)}">{escape(provider.name)}</a></h3>\n'
@@ -82,10 +86,13 @@ def _card(provider, url: str, this_year: int, language: str, saved: set[int] | N
         names += [escape(name) for name in others[:OTHER_CONCERNS_SHOWN]]
         more = " and more" if len(others) > OTHER_CONCERNS_SHOWN else ""
         parts.append(f'    <p class="concerns">Works with: {", ".join(names)}{more}</p>\n')
+    # A group takes members, not clients.
+    shown = [lead] if lead is not None else (provider.card or {}).get("services", [])
+    joining = "members" if shown and all(s.get("is_group") for s in shown) else "clients"
     if provider.accepting_new_clients:
-        accepting = '<li class="yes">Taking new clients</li>'
+        accepting = f'<li class="yes">Taking new {joining}</li>'
     else:
-        accepting = '<li class="no">Not taking new clients</li>'
+        accepting = f'<li class="no">Not taking new {joining}</li>'
     # As Provider.years_of_experience says it.
     since = provider.practising_since
     years = None if since is None else max(0, this_year - since)
@@ -98,11 +105,9 @@ def _card(provider, url: str, this_year: int, language: str, saved: set[int] | N
         if recommended
         else ""
     )
-    formats = f"<li>{escape(provider.card_formats)}</li>" if provider.card_formats else ""
     parts.append(
         f'    <ul class="facts-inline"><li>{escape(provider.card_where)}</li>'
-        f"<li>{escape(provider.card_fees)}</li>{formats}{accepting}{experience}{recommendations}"
-        "</ul>\n"
+        f"<li>{escape(provider.card_fees)}</li>{accepting}{experience}{recommendations}</ul>\n"
     )
     if provider.next_meetings:
         meeting = provider.next_meetings[0]

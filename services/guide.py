@@ -8,6 +8,7 @@ from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 
+from services.free_routes import FREE_ROUTES
 from services.models import AgeGroup, Concern, Gender, Language, SupportType
 
 NOT_SURE = "not-sure"
@@ -321,6 +322,7 @@ def guide(request):
         "back_url": _step_link(number - 1, answers) if number > 1 else "",
         "next_step": "done" if number == len(STEPS) else str(number + 1),
         "support_types": vocabularies.support_types,
+        "free_routes": FREE_ROUTES,
     }
     status = 400 if (step_error or errors) else 200
     return render(request, "services/guide.html", context, status=status)

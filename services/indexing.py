@@ -160,6 +160,7 @@ def _service_card(facts: ServiceFacts) -> dict:
     return {
         "uuid": str(s.uuid),
         "type": (s.support_type.slug, s.support_type.name),
+        "is_group": s.support_type.is_group,
         "name": s.name,
         "concerns": sorted(facts.concerns),
         "formats": [

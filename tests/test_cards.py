@@ -152,9 +152,11 @@ def test_under_a_fee_the_card_shows_the_service_within_it(client, two_services):
     card = cards_of(client, max_fee="50")["Cedar Practice"]
     assert '<p class="types">Support groups: Open circle' in card
     assert "<li>Free</li>" in card and "£120" not in card
-    assert "<li>Online</li>" in card
+    assert "<li>online</li>" in card
+    assert "?service=" in card  # the profile shows this service first
     assert "Also offers: Counselling" in card
     assert "Works with: Loneliness</p>" in card
+    assert "Taking new members" in card  # a group's word
 
 
 @pytest.mark.django_db
@@ -178,3 +180,53 @@ def test_the_card_shows_the_service_that_works_with_the_concern(client, two_serv
 def test_with_nothing_asked_of_a_service_the_card_sums_them_up(client, two_services):
     card = cards_of(client)["Rowan Centre"]
     assert "£6–£45 a session" in card and "Also offers" not in card
+
+
+@pytest.mark.django_db
+def test_also_online_only_when_the_service_shown_is_online(client, make_listing):
+    make_listing(
+        "Holly House",
+        places=[("Leeds", 53.80, -1.55)],
+        services=[
+            {"type": "counselling", "fee_min": 40, "formats": ["in_person"]},
+            {"type": "art-therapy", "fee_min": 50, "formats": ["in_person", "online"]},
+        ],
+    )
+    near = {"near": "Leeds", "radius": "10"}
+    counselling = cards_of(client, type="counselling", **near)["Holly House"]
+    assert "km away (Leeds)</li>" in counselling and "also online" not in counselling
+    art = cards_of(client, type="art-therapy", **near)["Holly House"]
+    assert "km away (Leeds) · also online</li>" in art
+
+
+@pytest.mark.django_db
+def test_the_filters_count_leaves_out_the_words_and_the_place(client, make_listing):
+    make_listing("Holly House", places=[("Leeds", 53.80, -1.55)])
+    page = client.get("/find/", {"q": "help", "near": "Leeds", "free": "1"}).content.decode()
+    assert "(1 active)" in page
+    page = client.get("/find/", {"near": "Leeds"}).content.decode()
+    assert "active)" not in page
+    assert "Online, from anywhere" in page
+    assert "Online, from anywhere" not in client.get("/find/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_group_that_is_full_says_so_as_a_group(client, make_listing):
+    make_listing(
+        "Oak Circle",
+        accepting_new_clients=False,
+        services=[{"type": "support-groups", "name": "Tuesday circle", "concerns": ["grief"]}],
+    )
+    make_listing(
+        "Elm Practice",
+        accepting_new_clients=False,
+        services=[
+            {"type": "support-groups", "name": "Friday circle", "concerns": ["grief"]},
+            {"type": "counselling", "concerns": ["anxiety"]},
+        ],
+    )
+    assert "Not taking new members" in cards_of(client, concern="grief")["Oak Circle"]
+    assert "Not taking new members" in cards_of(client)["Oak Circle"]  # only a group
+    assert "Not taking new members" in cards_of(client, concern="grief")["Elm Practice"]
+    assert "Not taking new clients" in cards_of(client, concern="anxiety")["Elm Practice"]
+    assert "Not taking new clients" in cards_of(client)["Elm Practice"]

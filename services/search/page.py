@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
+from services import free_routes
 from services.fixed_urls import fixed_url
 from services.models import Provider
 from services.search import everyday, listing_index, matching, results
@@ -64,6 +65,7 @@ def results_page(request, saved: set[int]) -> ResultsPage:
     words = corrected_from or criteria.data.get("q") or ""
     counts = facet_counts(criteria, base, selection=found.selection)
     summary = results.summary(paginator.count, criteria, place_label)
+    chips = results.chips(criteria, query, place_label)
     context = {
         "form": form,
         "typed": typed_values(form),
@@ -77,7 +79,8 @@ def results_page(request, saved: set[int]) -> ResultsPage:
         "order_line": results.order_line(criteria),
         "sorts": [(value, label) for value, label in SORTS if _sort_applies(value, criteria)],
         "summary": summary,
-        "chips": results.chips(criteria, query, place_label),
+        "chips": chips,
+        "filters_active": sum(chip.filter for chip in chips),
         "groups": results.filter_groups(form, counts),
         "flag_options": results.flag_options(form, counts),
         "place_choices": form.place_choices,
@@ -90,6 +93,7 @@ def results_page(request, saved: set[int]) -> ResultsPage:
         if paginator.count == 0
         else [],
         "urgent": everyday.suggests_risk(words),
+        "free_routes": free_routes.FREE_ROUTES if free_routes.wanted(criteria.data) else (),
         "understood": everyday.understood(criteria.data["q"]) if criteria.data.get("q") else [],
         "saved": saved,
         "shortlist_status": shortlist_status(len(saved)),

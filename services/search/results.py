@@ -32,6 +32,7 @@ class Chip:
 
     label: str
     remove_query: str
+    filter: bool = True  # False for the words and the place, which are not filters
 
 
 @dataclass
@@ -73,12 +74,13 @@ def chips(criteria: Criteria, query: QueryDict, place_label: str) -> list[Chip]:
     """A removable chip for every value of every active filter."""
     found = []
     if criteria.data.get("q"):
-        found.append(Chip(f"“{criteria.data['q']}”", without(query, "q")))
+        found.append(Chip(f"“{criteria.data['q']}”", without(query, "q"), filter=False))
     if criteria.place:
         found.append(
             Chip(
                 f"within {criteria.radius_km} km of {place_label}",
                 without(query, "near", "lat", "lng", "radius"),
+                filter=False,
             )
         )
     for name in LIST_FILTERS:
@@ -306,7 +308,7 @@ def annotate_cards(
         for slug, name in concerns:
             (matched_concerns if matches(slug, name) else other_concerns).append(name)
         provider.matched_concerns, provider.other_concerns = matched_concerns, other_concerns
-        provider.card_where = _where(card, getattr(provider, "distance_km", None))
+        provider.card_where = _where(card, getattr(provider, "distance_km", None), lead)
         provider.card_approaches = ", ".join(card.get("approaches", [])[:3])
         if lead is not None:
             provider.card_types = lead["type"][1] + (f": {lead['name']}" if lead["name"] else "")
@@ -319,12 +321,10 @@ def annotate_cards(
                 lead["sliding_scale"],
                 lead["insurance"],
             )
-            provider.card_formats = _formats_line(tuple(lead["formats"]))
             groups = [lead["group"]] if lead["group"] else []
         else:
             provider.card_types = ", ".join(name for _slug, name in card.get("types", []))
             provider.card_fees = _fees_line(*map(card.get, FEE_KEYS))
-            provider.card_formats = ""
             groups = card.get("groups", [])
         meetings = [
             {
@@ -381,14 +381,6 @@ def _unique_names(services: list[dict]) -> list[str]:
     return names
 
 
-FORMAT_NAMES = {"in_person": "in person", "online": "online", "phone": "by phone"}
-
-
-@functools.lru_cache(maxsize=64)
-def _formats_line(formats: tuple[str, ...]) -> str:
-    return ", ".join(FORMAT_NAMES[f] for f in formats).capitalize()
-
-
 # Cards share their fees and schedules: each line is worked out once.
 
 # What of a stored card its fees line says, in the order _fees_line() takes them.
@@ -419,9 +411,13 @@ def _next_meeting(weekday: int, frequency: str, starts_on: str | None, today: da
     return schedule.next_meeting(today)
 
 
-def _where(card: dict, distance_km: float | None) -> str:
-    """“2.5 km away (Leeds) · also online · by phone”."""
-    towns, formats = card.get("towns", []), card.get("formats", [])
+def _where(card: dict, distance_km: float | None, lead: dict | None = None) -> str:
+    """“2.5 km away (Leeds) · also online · by phone”: of the service the card leads with
+    (where it is offered in person, and how else), or of the provider's services."""
+    towns = card.get("towns", [])
+    formats = card.get("formats", []) if lead is None else lead["formats"]
+    if lead is not None and "in_person" not in formats:
+        distance_km, towns = None, []
     if distance_km is not None:
         where = f"{distance_km:.1f} km away" + (f" ({towns[0]})" if towns else "")
     else:
@@ -433,6 +429,14 @@ def _where(card: dict, distance_km: float | None) -> str:
     return where
 
 
+def _option_label(form: FindForm, name: str, value: str, label: str) -> str:
+    # With a place, online support counts from anywhere, which is why its count is larger:
+    # the label says so.
+    if name == "format" and value == "online" and form.data.get("near"):
+        return "Online, from anywhere"
+    return label
+
+
 def filter_groups(form: FindForm, counts: dict[str, dict[str, int]]) -> list[FilterGroup]:
     """The list filters with each option's count, in the order the form shows them."""
     chosen = form.data
@@ -442,7 +446,12 @@ def filter_groups(form: FindForm, counts: dict[str, dict[str, int]]) -> list[Fil
         selected = set(chosen.getlist(name)) if hasattr(chosen, "getlist") else set()
         counted = counts.get(name, {})
         options = [
-            Option(value=value, label=label, count=counted.get(value, 0), checked=value in selected)
+            Option(
+                value=value,
+                label=_option_label(form, name, value, label),
+                count=counted.get(value, 0),
+                checked=value in selected,
+            )
             for value, label in options_of(name)
         ]
         groups.append(FilterGroup(name=name, legend=str(field.label), options=options))
