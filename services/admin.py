@@ -104,22 +104,32 @@ def _providers_using(term) -> list[int]:
     return list(Provider.objects.filter(**{lookup: term}).values_list("pk", flat=True).distinct())
 
 
-@admin.register(SearchSynonym)
-class SearchSynonymAdmin(admin.ModelAdmin):
-    list_display = ["phrase", "means"]
-    search_fields = ["phrase", "means"]
+class ForgetsSearchWords:
+    """An admin of what search words mean: each process keeps the synonyms and everyday
+    phrases for a few minutes, and this one forgets them as soon as staff change one."""
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        forget_synonyms()
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        _forget_words()
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        forget_synonyms()
+        _forget_words()
 
     def delete_queryset(self, request, queryset):
         super().delete_queryset(request, queryset)
-        forget_synonyms()
+        _forget_words()
+
+
+def _forget_words():
+    everyday.forget()
+    forget_synonyms()
+
+
+@admin.register(SearchSynonym)
+class SearchSynonymAdmin(ForgetsSearchWords, admin.ModelAdmin):
+    list_display = ["phrase", "means"]
+    search_fields = ["phrase", "means"]
 
 
 class EverydayPhraseForm(forms.ModelForm):
@@ -135,7 +145,7 @@ class EverydayPhraseForm(forms.ModelForm):
 
 
 @admin.register(EverydayPhrase)
-class EverydayPhraseAdmin(admin.ModelAdmin):
+class EverydayPhraseAdmin(ForgetsSearchWords, admin.ModelAdmin):
     list_display = ["phrase", "concern_names", "support_type_names"]
     list_filter = ["concerns", "support_types"]
     search_fields = ["phrase"]
@@ -152,24 +162,6 @@ class EverydayPhraseAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("concerns", "support_types")
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        _forget_words()
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        _forget_words()
-
-    def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset)
-        _forget_words()
-
-
-def _forget_words():
-    # What the phrases mean is kept in each process for a few minutes; this one at once.
-    everyday.forget()
-    forget_synonyms()
 
 
 @admin.register(SupportType)
