@@ -26,12 +26,14 @@ escape = functools.lru_cache(maxsize=1 << 14)(html.escape)
 OTHER_CONCERNS_SHOWN = 4
 
 
-def result_cards(providers, saved: set[int] | None = None) -> SafeString:
+def result_cards(providers, saved: set[int] | None = None, search: str = "") -> SafeString:
     """The <li> of each provider (a Provider, or a matching.Listed row), annotated by
     services.search.results.annotate_cards().
 
     With `saved` (the ids on the person's shortlist), each card has a Save button that
     submits the page's one shortlist form (#shortlist-form, outside the search form).
+    `search` ("?near=Leeds", shortlist.kept_search()) goes with each link to a profile,
+    which keeps it for its own links to the shortlist and the comparison.
     """
     # Every profile address has the same shape.
     before, after = around_slug("services:provider_detail")
@@ -39,7 +41,10 @@ def result_cards(providers, saved: set[int] | None = None) -> SafeString:
     # The names of days and months are translated: the language is looked up once.
     language = get_language()
     return mark_safe(
-        "".join(_card(p, before + p.slug + after, this_year, language, saved) for p in providers)
+        "".join(
+            _card(p, before + p.slug + after + search, this_year, language, saved)
+            for p in providers
+        )
     )
 
 
@@ -61,7 +66,7 @@ def _card(provider, url: str, this_year: int, language: str, saved: set[int] | N
     lead = getattr(provider, "lead_service", None)
     if lead is not None:
         # The profile shows the service the card led with first (services/profiles.py).
-        url += f"?service={lead['uuid']}"
+        url += f"{'&' if '?' in url else '?'}service={lead['uuid']}"
     parts = [
         f'<li class="card">\n  <article aria-labelledby="provider-{pk}">\n'
         f'    <h3 id="provider-{pk}"><a href="{escape(url)}">{escape(provider.name)}</a></h3>\n'

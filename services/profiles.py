@@ -8,7 +8,9 @@ one UNION ALL; and its newest approved recommendations.
 
 import datetime
 import functools
+import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db import connection
 from django.shortcuts import get_object_or_404
@@ -27,6 +29,7 @@ from services.models import (
     Recommendation,
     Service,
 )
+from services.templatetags.directory import money
 
 # The profile shows this many recommendations, newest first, and says how many there are.
 RECOMMENDATIONS_SHOWN = 10
@@ -83,6 +86,77 @@ class Profile:
     def more_recommendations(self) -> int:
         """How many approved ones are not shown on the page."""
         return max(0, self.provider.recommendations_approved - len(self.recommendations))
+
+    # What the first screen of the profile says at a glance (on a phone, above the fold).
+
+    @property
+    def support_types(self) -> list[str]:
+        """The kinds of support offered, each once, in the services' order."""
+        return list(dict.fromkeys(detail.service.support_type.name for detail in self.services))
+
+    @property
+    def fee_summary(self) -> str:
+        """All the services' fees in a few words: "Free", "£40–£65 a session; some free;
+        sliding scale", "Fee not stated"."""
+        services = [detail.service for detail in self.services]
+        if services and all(service.is_free for service in services):
+            return "Free"
+        paid = [service for service in services if not service.is_free]
+        amounts: list[Decimal] = [
+            amount
+            for service in paid
+            for amount in (service.fee_min, service.fee_max)
+            if amount is not None
+        ]
+        parts = []
+        if amounts:
+            currency = paid[0].currency
+            low, high = min(amounts), max(amounts)
+            fee = (
+                money(low, currency)
+                if low == high
+                else f"{money(low, currency)}–{money(high, currency)}"
+            )
+            parts.append(f"{fee} a session")
+        else:
+            parts.append("Fee not stated")
+        if any(service.is_free for service in services):
+            parts.append("some free")
+        if any(service.sliding_scale for service in paid):
+            parts.append("sliding scale")
+        if any(service.accepts_insurance for service in paid):
+            parts.append("accepts insurance")
+        return "; ".join(parts)
+
+    @property
+    def where_summary(self) -> list[str]:
+        """Where and how: "In person in Leeds, Otley", "Online", "By phone"."""
+        services = [detail.service for detail in self.services]
+        towns = list(dict.fromkeys(location.public.town for location in self.locations))
+        lines = []
+        if towns and any(service.offers_in_person for service in services):
+            lines.append("In person in " + ", ".join(towns))
+        if any(service.offers_online for service in services):
+            lines.append("Online (video)")
+        if any(service.offers_phone for service in services):
+            lines.append("By phone")
+        return lines
+
+
+def profile_lead_with(profile: Profile, service: str | None) -> ServiceDetail | None:
+    """Put the service with this uuid (from a result card's link) first among the profile's
+    services and return it; anything that is not one of them changes nothing (None)."""
+    if not service:
+        return None
+    try:
+        wanted = uuid.UUID(service)
+    except (ValueError, AttributeError, TypeError):
+        return None
+    for index, detail in enumerate(profile.services):
+        if detail.service.uuid == wanted:
+            profile.services.insert(0, profile.services.pop(index))
+            return detail
+    return None
 
 
 def profile_load(slug: str, *, include_unpublished: bool = False) -> Profile:

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from services import page_frame
 from services.comparison import comparison_build
 from services.models import Concern, Provider, Service, SupportType
-from services.profiles import Profile, profile_load, profiles_load
+from services.profiles import Profile, profile_lead_with, profile_load, profiles_load
 from services.search import results
 from services.search.filters import (
     RADIUS_CHOICES,
@@ -136,8 +136,12 @@ def provider_detail(request, slug):
         {
             "provider": profile.provider,
             "profile": profile,
+            # A result card links here with the service it led with: that one comes first.
+            "matched": profile_lead_with(profile, request.GET.get("service")),
             "saved": profile.provider.pk in saved,
             "shortlist_status": shortlist_status(len(saved)),
+            # The place searched from goes on to the shortlist and the comparison, for distances.
+            "shortlist_url": reverse("services:shortlist") + kept_search(request.GET),
             "canonical_url": request.build_absolute_uri(profile.provider.get_absolute_url()),
             "structured_data": _structured_data(profile, request),
         },
@@ -295,8 +299,11 @@ def compare(request):
     """Two to four listings side by side: /compare/?p=<slug>&p=<slug>, with the search
     they came from (near, concern) to measure distances and mark what was searched for."""
     asked = list(dict.fromkeys(slug for slug in request.GET.getlist("p") if slug))
+    search_query = kept_search(request.GET)
     context = {
-        "shortlist_url": reverse("services:shortlist") + kept_search(request.GET),
+        "shortlist_url": reverse("services:shortlist") + search_query,
+        # A profile opened from here keeps the place, for the way back to the comparison.
+        "search_query": search_query,
         "compare_min": COMPARE_MIN,
         "compare_max": COMPARE_MAX,
         "asked": len(asked),

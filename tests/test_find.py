@@ -53,7 +53,7 @@ def names(response) -> list[str]:
 
 def summary(response) -> str:
     match = re.search(
-        r'<h2 id="results-title" class="summary">(.*?)</h2>', response.content.decode()
+        r'<h2 id="results-title" class="summary" tabindex="-1">(.*?)</h2>', response.content.decode()
     )
     return html_module.unescape(match[1])
 
@@ -141,7 +141,7 @@ def test_the_frame_is_rendered_once_and_the_title_escaped(client, leeds_listings
     assert "<title>0 listings matching “&lt;b&gt;grief&lt;/b&gt; &quot;loss” · " in head
     assert "<b>grief" not in html
     assert html.count('<main id="main"') == 1 and body.count("<title>") == 0
-    assert "Part of your search" not in html and 'class="summary">0 listings' in body
+    assert "Part of your search" not in html and 'class="summary" tabindex="-1">0 listings' in body
 
     response = get(client, "/find/", {"type": "counselling", "concern": "anxiety", "near": "Leeds"})
     assert summary(response) == "2 counsellors for anxiety within 10 km of Leeds"

@@ -55,7 +55,7 @@ class Site:
                 body = r.read().decode()
         except OSError:
             return None
-        found = re.search(r'id="results-title" class="summary">([\d,]+) ', body)
+        found = re.search(r'id="results-title"[^>]*>([\d,]+) ', body)
         return int(found.group(1).replace(",", "")) if found else 0
 
     def stop(self) -> None:

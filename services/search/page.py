@@ -98,6 +98,7 @@ def results_page(request, saved: set[int]) -> ResultsPage:
         "saved": saved,
         "shortlist_status": shortlist_status(len(saved)),
         "shortlist_url": fixed_url("services:shortlist") + kept_search(request.GET),
+        "profile_search": kept_search(request.GET),
         "next_url": request.get_full_path(),
     }
     title = summary if criteria.data else "Find support"

@@ -18,6 +18,18 @@
     button.firstChild.nodeValue = saved ? "Saved" : "Save";
   }
 
+  // While the POST is on its way the button says it is busy but stays enabled: a disabled
+  // button loses keyboard focus (to the body), and a keyboard user would have to find their
+  // place on the page again.
+  function busy(button, yes) {
+    if (yes) button.setAttribute("aria-disabled", "true");
+    else button.removeAttribute("aria-disabled");
+  }
+
+  function keepFocus(button, hadFocus) {
+    if (hadFocus && document.activeElement !== button && button.isConnected) button.focus();
+  }
+
   function removeItem(button, count) {
     var item = button.closest("[data-shortlist-item]");
     if (!item) return false;
@@ -42,11 +54,13 @@
 
   form.addEventListener("submit", function (event) {
     var button = event.submitter;
-    if (!button || !button.name || button.disabled) return; // the plain form submission
+    if (!button || !button.name) return; // the plain form submission
     event.preventDefault();
+    if (button.getAttribute("aria-disabled") === "true") return; // already on its way
+    var hadFocus = document.activeElement === button;
     var data = new FormData(form);
     data.append(button.name, button.value);
-    button.disabled = true;
+    busy(button, true);
     fetch(form.action, {
       method: "POST",
       body: data,
@@ -59,9 +73,10 @@
         });
       })
       .then(function (answer) {
-        button.disabled = false;
+        busy(button, false);
         if (!answer.ok) {
           say(answer.body.error || "That did not work. Please try again.");
+          keepFocus(button, hadFocus);
           return;
         }
         var body = answer.body;
@@ -72,10 +87,11 @@
         toggle(button, body.saved);
         if (link) link.hidden = body.count === 0;
         say(body.message);
+        keepFocus(button, hadFocus);
       })
       .catch(function () {
         // No answer (offline, or not JSON): send the form the ordinary way.
-        button.disabled = false;
+        busy(button, false);
         var field = document.createElement("input");
         field.type = "hidden";
         field.name = button.name;
