@@ -53,7 +53,8 @@ def names(response) -> list[str]:
 
 def summary(response) -> str:
     match = re.search(
-        r'<h2 id="results-title" class="summary" tabindex="-1">(.*?)</h2>', response.content.decode()
+        r'<h2 id="results-title" class="summary" tabindex="-1">(.*?)</h2>',
+        response.content.decode(),
     )
     return html_module.unescape(match[1])
 
