@@ -215,7 +215,7 @@ def measure_latency(path: str) -> dict:
 def results_found(body: bytes) -> int | None:
     """How many results a results page says it found (None for other pages): at a million
     listings a search near a town finds about ten times what it does at 100,000."""
-    found = re.search(rb'id="results-title" class="summary">([\d,]+) ', body)
+    found = re.search(rb'id="results-title"[^>]*>([\d,]+) ', body)
     return int(found.group(1).replace(b",", b"")) if found else None
 
 
@@ -379,6 +379,21 @@ def count_queries(env: dict, paths: list[str]) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def relevance(env: dict) -> dict:
+    """The relevance set (tests/relevance/searches.py) on this database, in-process with the
+    same settings: {"met", "total", "misses": {search: what it missed}}."""
+    env = dict(env, DJANGO_SETTINGS_MODULE="therapy_directory.settings")
+    out = subprocess.run(
+        [PYTHON, "-m", "tests.relevance.run"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads([line for line in out.stdout.splitlines() if line.startswith("{")][-1])
+
+
 def page_weight(path: str) -> dict:
     """The whole page: HTML and every asset it loads, gzipped as served, and their origins."""
     status, body, *_ = get(path)
@@ -508,6 +523,9 @@ def run(scale: str) -> dict:
         queries = count_queries(env, [path for _name, path in searches])
         for name, path in searches:
             results[name]["queries"] = queries[path]
+        log("The relevance set...")
+        relevant = relevance(env)
+        log(f"  {relevant['met']}/{relevant['total']} searches met")
         weight = page_weight("/find/?q=grief&near=Leeds")
         log("Throughput (wrk, 8 connections)...")
         rates = throughput(server, url)
@@ -523,6 +541,7 @@ def run(scale: str) -> dict:
         "results_page_weight": weight,
         "csv_import": csv_import,
         "edits": edits,
+        "relevance": relevant,
     }
 
 
@@ -598,6 +617,19 @@ def budgets(figures: dict) -> list[tuple[str, bool, str]]:
                     f"{rss} MB (before them {max(edits['worker_rss_mb_before'])} MB)",
                 )
             )
+    if "relevance" in figures:
+        relevant = figures["relevance"]
+        missed = "; ".join(
+            f"{name}: {', '.join(failures)}" for name, failures in relevant["misses"].items()
+        )
+        checks.append(
+            (
+                "relevance: all searches met",
+                relevant["met"] == relevant["total"],
+                f"{relevant['met']}/{relevant['total']} ({relevant['met'] / relevant['total']:.0%})"
+                + (f"; missed {missed}" if missed else ""),
+            )
+        )
     statuses = {s for v in searches.values() for s in v["status"]}
     checks.append(("no server error", all(s < 500 for s in statuses), str(sorted(statuses))))
     return checks

@@ -116,12 +116,14 @@ def forget() -> None:
 
 
 def understood(q: str) -> list[str]:
-    """The names of the concerns and kinds of support q's everyday phrases point to."""
+    """The names of the concerns and kinds of support q's everyday phrases point to, less
+    those q names itself ("grief" needs no telling that it found "Grief and loss")."""
     names = {}
     for meaning in vocabulary().meant(q):
         names.update(meaning.concerns)
         names.update(meaning.support_types)
-    return sorted(names.values())
+    typed = set(words(q))
+    return sorted(name for name in names.values() if not typed & set(words(name)))
 
 
 def search_words(q: str) -> str:
