@@ -197,9 +197,13 @@ def _resolve_postcode(outward: str, inward: str) -> PlaceLookup:
 
 def _resolve_name(text: str, name: str, qualifier: str) -> PlaceLookup:
     key = place_key(name)
+    # People shorten the names of places at home: "Newcastle" is Newcastle upon Tyne to
+    # most, and Newcastle-under-Lyme to some; a home place that starts with the name
+    # counts with the places of that very name, the most populous first.
+    shortened = Q(country_code=settings.DIRECTORY_COUNTRY, key__startswith=f"{key} ")
     rows = (
         list(
-            GazetteerPlace.objects.filter(key=key)
+            GazetteerPlace.objects.filter(Q(key=key) | shortened)
             .order_by("-population", "pk")
             .values_list("name", "region", "country_code", "country", "latitude", "longitude")
         )

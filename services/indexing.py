@@ -17,7 +17,9 @@ from services.models import Provider, SearchWord, Service, listings_changed
 #   C: languages, communities, places          D: statement and service texts
 WEIGHTS = "ABCD"
 
-_WORD = re.compile(r"[^\W\d_]{4,}", re.UNICODE)
+# The spelling vocabulary keeps words of this many letters or more.
+MIN_WORD_LENGTH = 4
+_WORD = re.compile(rf"[^\W\d_]{{{MIN_WORD_LENGTH},}}", re.UNICODE)
 
 SEARCH_VECTOR_SQL = " || ".join(
     f"setweight(to_tsvector('english', split_part(search_document, E'\\n', {n})), '{w}')"

@@ -172,3 +172,14 @@ def test_words_of_crisis_open_the_page_with_urgent_help(client, listings, everyd
 @pytest.mark.parametrize("q", ["self-esteem", "grief", "", "anxiety"])
 def test_no_urgent_panel_otherwise(client, listings, q):
     assert "urgent-help" not in client.get("/find/", {"q": q}).content.decode()
+
+
+def test_words_no_listing_uses_are_left_out_when_nothing_matched(client, make_listing):
+    make_listing("Little Steps", services=[{"type": "play-therapy", "concerns": ["anxiety"]}])
+    response = client.get("/find/", {"q": "play therapy for my son"})
+    assert names(response) == ["Little Steps"]
+    page = response.content.decode()
+    assert "No results for “play therapy for my son”" in page
+    assert "Showing results for “<strong>play therapy</strong>”" in page
+    # A search that matches as typed is left as it is.
+    assert "Showing results" not in client.get("/find/", {"q": "play therapy"}).content.decode()

@@ -257,7 +257,8 @@ def test_newport_is_the_largest_of_the_uk_newports_and_the_others_are_offered():
 def test_newport_england_resolves_to_the_largest_english_one():
     lookup = resolve_place("Newport, England")
     assert lookup.place.label == "Newport, England"
-    assert lookup.choices == ()
+    # Only the longer names people shorten to "Newport" are offered besides.
+    assert [c.label for c in lookup.choices] == ["Newport Pagnell, England"]
     largest = (
         GazetteerPlace.objects.filter(key="newport", region="England")
         .order_by("-population")
@@ -267,10 +268,23 @@ def test_newport_england_resolves_to_the_largest_english_one():
 
 
 def test_a_name_that_is_not_where_the_qualifier_says_offers_where_it_is():
-    lookup = resolve_place("Newport, Scotland")
+    lookup = resolve_place("Leeds, Wales")
     assert lookup.place is None
-    assert lookup.error.startswith("We could not find a place called “Newport, Scotland”.")
-    assert labels(lookup)[:2] == ["Newport, Wales", "Newport, England"]
+    assert lookup.error.startswith("We could not find a place called “Leeds, Wales”.")
+    assert labels(lookup)[:1] == ["Leeds"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("Newcastle", "Newcastle upon Tyne, England"),
+        ("Newport, Scotland", "Newport-on-Tay, Scotland"),
+        ("Stoke", "Stoke-on-Trent"),
+    ],
+)
+def test_a_shortened_name_is_the_most_populous_place_it_starts(typed, meant):
+    lookup = resolve_place(typed)
+    assert lookup.place.label == meant
 
 
 def test_london_is_london_england_with_london_ontario_offered():

@@ -19,7 +19,7 @@ from services.search.filters import (
     search_form,
     typed_values,
 )
-from services.search.text import suggest_spelling
+from services.search.text import known_words_only, suggest_spelling
 from services.shortlist import kept_search, shortlist_status
 
 RESULTS_PER_PAGE = 20
@@ -112,7 +112,8 @@ def _searched(index, query, base):
     criteria = criteria_of(form)
     found = matching.results(index, criteria, base)
     if not found.count() and criteria.data.get("q"):
-        suggestion = suggest_spelling(criteria.data["q"])
+        # The nearest spelling, else the words any listing uses ("play therapy for my son").
+        suggestion = suggest_spelling(criteria.data["q"]) or known_words_only(criteria.data["q"])
         if suggestion:
             corrected_from = criteria.data["q"]
             query["q"] = suggestion

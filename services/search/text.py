@@ -9,6 +9,7 @@ from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimil
 from django.db import connection
 from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
 
+from services.indexing import MIN_WORD_LENGTH
 from services.memo import KeyedMemo, Memo
 from services.models import SearchSynonym, SearchWord
 from services.search import everyday
@@ -173,6 +174,23 @@ def suggest_spelling(q: str) -> str:
         if replacement:
             corrected = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", replacement, corrected, count=1)
     return corrected if corrected != q else ""
+
+
+def known_words_only(q: str) -> str:
+    """q with only the words some listing uses ("play therapy for my son": "play
+    therapy"), for words that found nothing; "" if that leaves nothing or all of q. Words
+    of three letters or fewer go too: no listing's words are kept that short."""
+    terms = parse(q)
+    if not terms or any(term.excluded or " " in term.text for term in terms):
+        return ""
+    typed = [term.text for term in terms]
+    known = set(
+        SearchWord.objects.filter(
+            word__in=[word.lower() for word in typed if len(word) >= MIN_WORD_LENGTH]
+        ).values_list("word", flat=True)
+    )
+    kept = [word for word in typed if word.lower() in known]
+    return " ".join(kept) if kept and len(kept) < len(typed) else ""
 
 
 def _nearest_word(word: str) -> str:
