@@ -336,7 +336,7 @@ class ServiceInline(admin.StackedInline):
     model = Service
     formset = ServiceInlineFormSet
     extra = 0
-    autocomplete_fields = ["support_type", "approaches", "concerns", "age_groups"]
+    autocomplete_fields = ["support_type", "approaches", "concerns", "age_groups", "languages"]
     fieldsets = [
         (
             None,
@@ -349,6 +349,7 @@ class ServiceInline(admin.StackedInline):
                     ("offers_in_person", "offers_online", "offers_phone"),
                     ("for_individuals", "for_couples", "for_families", "for_groups"),
                     "age_groups",
+                    "languages",
                     "locations",
                 ]
             },

@@ -32,6 +32,7 @@ class ServiceFacts:
     service: Service  # its own fields; the related names below
     approaches: list[tuple[str, str]] = field(default_factory=list)  # (slug, name)
     concerns: list[tuple[str, str]] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)  # its own (a group's), if any
 
 
 @dataclass
@@ -55,6 +56,7 @@ def facts_from_provider(provider: Provider) -> ListingFacts:
                 service=s,
                 approaches=[(a.slug, a.name) for a in s.approaches.all()],
                 concerns=[(c.slug, c.name) for c in s.concerns.all()],
+                languages=[language.name for language in s.languages.all()],
             )
             for s in provider.services.all()
         ],
@@ -89,7 +91,12 @@ def search_document(facts: ListingFacts) -> str:
             [name for f in facts.services for _slug, name in f.approaches],
             [f"{title} {issuer}" for _kind, title, issuer, _verified in facts.qualifications],
         ),
-        _terms(facts.languages, facts.communities, [" ".join(place) for place in facts.places]),
+        _terms(
+            facts.languages,
+            [name for f in facts.services for name in f.languages],
+            facts.communities,
+            [" ".join(place) for place in facts.places],
+        ),
         [
             " ".join(facts.provider.statement.split()),
             *_terms(f"{s.name} {s.description}" for s in services),
@@ -165,6 +172,7 @@ def _service_card(facts: ServiceFacts) -> dict:
         "is_group": s.support_type.is_group,
         "name": s.name,
         "concerns": sorted(facts.concerns),
+        "languages": sorted(facts.languages),
         "formats": [
             name
             for name, offered in [
@@ -204,7 +212,7 @@ def _unique(items: Iterable) -> list:
 
 def search_queryset():
     services = Service.objects.select_related("support_type").prefetch_related(
-        "concerns", "approaches"
+        "concerns", "approaches", "languages"
     )
     return Provider.objects.prefetch_related(
         Prefetch("services", queryset=services),

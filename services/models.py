@@ -690,6 +690,14 @@ class Service(models.Model):
     for_families = models.BooleanField("families", default=False)
     for_groups = models.BooleanField("groups", default=False)
     age_groups = models.ManyToManyField(AgeGroup, blank=True, related_name="services")
+    # A group meets in its own language(s); anything else is in the provider's.
+    languages = models.ManyToManyField(
+        Language,
+        blank=True,
+        related_name="services",
+        help_text="Only where this service is held in other languages than the provider's,"
+        " as a group may be; left empty, it is in the provider's languages.",
+    )
 
     fee_min = models.DecimalField(
         "lowest fee per session",

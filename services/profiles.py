@@ -43,6 +43,7 @@ class ServiceDetail:
     approaches: list[Approach] = field(default_factory=list)
     concerns: list[Concern] = field(default_factory=list)
     age_groups: list[AgeGroup] = field(default_factory=list)
+    languages: list[Language] = field(default_factory=list)  # its own (a group's), if any
     locations: list[Location] = field(default_factory=list)
 
 
@@ -86,6 +87,12 @@ class Profile:
     def more_recommendations(self) -> int:
         """How many approved ones are not shown on the page."""
         return max(0, self.provider.recommendations_approved - len(self.recommendations))
+
+    @property
+    def newcomers(self) -> str:
+        """Who a provider takes on: members, when all they offer is groups; else clients."""
+        groups = [detail.service.support_type.is_group for detail in self.services]
+        return "members" if groups and all(groups) else "clients"
 
     # What the first screen of the profile says at a glance (on a phone, above the fold).
 
@@ -264,6 +271,7 @@ def _terms_sql(providers: int = 1) -> str:
             _link_select(Service, "approaches", "approach", "service", providers),
             _link_select(Service, "concerns", "concern", "service", providers),
             _link_select(Service, "age_groups", "age_group", "service", providers),
+            _link_select(Service, "languages", "service_language", "service", providers),
             _link_select(Service, "locations", "location", "service", providers),
         ]
     )
@@ -296,12 +304,15 @@ def _attach_terms(
             by_service[owner_id].age_groups.append(
                 AgeGroup(pk=term_id, slug=slug, name=name, min_age=order)
             )
+        elif kind == "service_language":
+            by_service[owner_id].languages.append(Language(pk=term_id, slug=slug, name=name))
         elif term_id in locations:
             by_service[owner_id].locations.append(locations[term_id])
     for detail in details:
         detail.approaches.sort(key=lambda term: term.name)
         detail.concerns.sort(key=lambda term: term.name)
         detail.age_groups.sort(key=lambda term: term.min_age)
+        detail.languages.sort(key=lambda term: term.name)
     for terms in (*languages.values(), *communities.values()):
         terms.sort(key=lambda term: term.name)
     return languages, communities

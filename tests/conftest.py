@@ -309,7 +309,8 @@ def make_listing(taxonomies, make_provider, make_location, make_service, make_qu
 
     Terms are the slugs of fixtures/taxonomies.json. Each service is a dict of
     `type` (default "counselling"), `concerns`, `approaches`, `age_groups` (slugs),
-    `formats` (default ["in_person"] when the provider has places, else ["online"])
+    `formats` (default ["in_person"] when the provider has places, else ["online"]),
+    `languages` (its own, as a group's)
     and any other Service field (fee_min, sliding_scale, ...). An in-person service is
     offered at every place. `places` is a list of (town, latitude, longitude) or of
     dicts of Location fields; `languages` and `gender` are slugs; `licence_verified_on`
@@ -347,6 +348,7 @@ def make_listing(taxonomies, make_provider, make_location, make_service, make_qu
             concerns = spec.pop("concerns", ())
             approaches = spec.pop("approaches", ())
             age_groups = spec.pop("age_groups", ())
+            own_languages = spec.pop("languages", ())
             formats = spec.pop("formats", ["in_person"] if locations else ["online"])
             spec.update(
                 offers_in_person="in_person" in formats,
@@ -362,6 +364,7 @@ def make_listing(taxonomies, make_provider, make_location, make_service, make_qu
             service.concerns.set(Concern.objects.filter(slug__in=concerns))
             service.approaches.set(Approach.objects.filter(slug__in=approaches))
             service.age_groups.set(AgeGroup.objects.filter(slug__in=age_groups))
+            service.languages.set(Language.objects.filter(slug__in=own_languages))
         if languages:
             provider.languages.set(Language.objects.filter(slug__in=languages))
         for qualification in qualifications:

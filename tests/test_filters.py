@@ -115,6 +115,21 @@ def test_format(make_listing):
     assert found(format=["in_person", "phone"]) == {"In Person", "Phone", "Video And Phone"}
 
 
+def test_a_groups_language_is_its_own_or_else_the_providers(make_listing):
+    make_listing(
+        "Riverside Centre",
+        languages=["english", "polish"],
+        services=[
+            {"type": "support-groups", "languages": ["spanish"]},
+            {"type": "counselling"},
+        ],
+    )
+    assert found(language="spanish", type="support-groups") == {"Riverside Centre"}
+    assert found(language="polish", type="support-groups") == set()
+    assert found(language="polish", type="counselling") == {"Riverside Centre"}
+    assert found(language="spanish", type="counselling") == set()
+
+
 def test_language_and_gender(make_listing):
     make_listing("Spanish Woman", languages=["english", "spanish"], gender="woman")
     make_listing("Polish Man", languages=["polish"], gender="man")
@@ -544,10 +559,12 @@ def varied(make_listing, days_ago):
     make_listing(
         "Elder",
         places=[at("Leeds", (53.80, -1.55))],
+        languages=["english", "polish"],
         services=[
             {
                 "type": "support-groups",
                 "concerns": ["grief"],
+                "languages": ["spanish"],  # the group's own, not the provider's
                 "formats": ["in_person"],
                 "is_free": True,
                 "group_weekday": 1,
@@ -622,6 +639,9 @@ FACET_QUERIES = [
     {"concern": ["grief"]},
     {"concern": ["grief", "anxiety"], "type": ["counselling"]},
     {"type": ["counselling"], "format": ["online"], "language": ["spanish"]},
+    {"type": ["support-groups"], "language": ["spanish"]},
+    {"type": ["support-groups"], "language": ["polish", "welsh"]},
+    {"language": ["polish"], "near": "Leeds"},
     {"near": "Leeds"},
     {"near": "Leeds", "format": ["online"]},
     {"lat": str(LEEDS[0]), "lng": str(LEEDS[1]), "radius": "100", "format": ["in_person"]},
@@ -754,7 +774,8 @@ def test_counts_of_the_empty_search(varied):
     assert counts["free"] == {"1": 2}
     assert counts["accepting"] == {"1": 5}
     assert counts["verified"] == {"1": 2}
-    assert counts["language"] == {"english": 3, "spanish": 2, "polish": 1, "welsh": 1}
+    # Elder's group is held in Spanish, its counselling in the provider's English and Polish.
+    assert counts["language"] == {"english": 4, "spanish": 3, "polish": 2, "welsh": 1}
     assert counts["recommended"] == {"1": 3}
 
 

@@ -14,6 +14,7 @@ from services.hsds import vocabulary as vocab
 from services.hsds.vocabulary import derived_id
 from services.models import (
     Community,
+    Language,
     ListingsVersion,
     Location,
     Provider,
@@ -465,12 +466,12 @@ def test_unknown_ids_are_a_json_404(client, path):
 LIST_QUERIES = {
     "/services": 4,
     "/services?minimal=true": 3,
-    "/services?full=true": 11,
+    "/services?full=true": 12,
     "/organizations": 3,
     "/organizations?full=true": 6,
-    "/organizations?full_service=true": 12,
+    "/organizations?full_service=true": 13,
     "/service_at_locations": 4,
-    "/service_at_locations?full=true": 10,
+    "/service_at_locations?full=true": 11,
     "/taxonomy_terms": 7,
     "/taxonomies": 1,
 }
@@ -563,3 +564,22 @@ def test_the_features_that_are_criteria_come_from_their_declarations():
     assert str(CRITERIA["sliding_scale"].condition()) == str(Q(sliding_scale=True))
     codes = [f.code for f in vocab.LISTING_FEATURES]
     assert len(codes) == len(set(codes))
+
+
+def test_a_groups_own_language_is_the_services(client, make_listing):
+    provider = make_listing(
+        "Riverside Centre",
+        languages=["english"],
+        services=[{"type": "support-groups", "languages": ["spanish"]}, {"type": "counselling"}],
+    )
+    group = provider.services.get(support_type__slug="support-groups")
+    counselling = provider.services.get(support_type__slug="counselling")
+
+    def languages(service) -> list[str]:
+        return [held["name"] for held in get(client, f"/services/{uid(service)}")["languages"]]
+
+    assert languages(group) == ["Spanish"]
+    assert languages(counselling) == ["English"]
+    spanish = Language.objects.get(slug="spanish")
+    found = get(client, "/services", taxonomy_term_id=uid(spanish))["contents"]
+    assert [s["id"] for s in found] == [uid(group)]

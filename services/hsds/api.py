@@ -257,6 +257,7 @@ def _full_sal_queryset(sals):
         "service__approaches",
         "service__concerns",
         "service__age_groups",
+        "service__languages",
         "service__provider__languages",
         "service__provider__communities",
         "service__provider__qualifications",

@@ -62,6 +62,7 @@ def with_full_service_data(services: QuerySet) -> QuerySet:
         "approaches",
         "concerns",
         "age_groups",
+        "languages",
         Prefetch(
             "service_at_locations",
             queryset=linked_service_at_locations().select_related("location").order_by("pk"),
@@ -82,6 +83,7 @@ def with_full_provider_data(providers: QuerySet, *, with_services: bool) -> Quer
                 "approaches",
                 "concerns",
                 "age_groups",
+                "languages",
                 Prefetch(
                     "service_at_locations",
                     queryset=linked_service_at_locations()
@@ -318,7 +320,7 @@ def service_full(
                     "name": language.name,
                     "code": language.code,
                 }
-                for language in sorted(provider.languages.all(), key=lambda t: t.name)
+                for language in sorted(service_languages(service, provider), key=lambda t: t.name)
             ],
             cost_options=cost_options(service),
             attributes=service_attributes(service, provider),
@@ -327,6 +329,11 @@ def service_full(
     if with_organization:
         data["organization"] = organization_full(provider)
     return data
+
+
+def service_languages(service: Service, provider: Provider) -> list:
+    """The languages a service is held in: its own (a group's), or else its provider's."""
+    return list(service.languages.all()) or list(provider.languages.all())
 
 
 def service_attributes(service: Service, provider: Provider) -> list[dict]:
@@ -344,7 +351,7 @@ def service_attributes(service: Service, provider: Provider) -> list[dict]:
             link(vocab.AGE_GROUPS, t)
             for t in sorted(service.age_groups.all(), key=lambda t: t.min_age)
         ),
-        *(link(vocab.LANGUAGES, t) for t in by_name(provider.languages.all())),
+        *(link(vocab.LANGUAGES, t) for t in by_name(service_languages(service, provider))),
         *_feature_attributes(
             service, "service", "service", {"accepts-insurance": service.insurers}
         ),

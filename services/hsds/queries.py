@@ -61,8 +61,15 @@ def _services_with(vocabulary: vocab.Vocabulary, *, term) -> Q | Exists:
             Service.age_groups, "service_id", "agegroup_id", any_of(vocabulary.model)
         )
     if vocabulary is vocab.LANGUAGES:
+        # A service's own languages, or else its provider's (Service.languages).
+        own = Service.languages.through.objects.filter(service_id=OuterRef("pk"))
         return _through_has(
-            Provider.languages, "provider_id", "language_id", any_of(vocabulary.model)
+            Service.languages, "service_id", "language_id", any_of(vocabulary.model)
+        ) | (
+            ~Exists(own)
+            & _through_has(
+                Provider.languages, "provider_id", "language_id", any_of(vocabulary.model)
+            )
         )
     if vocabulary is vocab.COMMUNITIES:
         return _through_has(

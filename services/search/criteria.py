@@ -29,6 +29,7 @@ from services.models import (
     Location,
     Provider,
     Qualification,
+    Service,
     SupportType,
     Taxonomy,
 )
@@ -75,21 +76,33 @@ class Choices(Criterion):
     taxonomy: type[Taxonomy] | None = None
     path: str = ""
     fixed: tuple[Option, ...] = ()
-    # The path crosses a many-to-many relation of the provider: a subquery, so that a
-    # provider who speaks two of the languages ticked is listed once.
+    # The path crosses a many-to-many relation: a subquery, so that a provider who speaks
+    # two of the languages ticked is listed once.
     many: bool = False
+    # Where the terms are for a service or provider that has none at `path` (a group's
+    # languages are its own, or else its provider's).
+    fallback: str = ""
 
     def condition(self, values) -> Q:
         if self.taxonomy is not None:
             chosen = Q(**{f"{self.path}__in": values})
+            if self.fallback:
+                chosen |= Q(**{self.own: None}) & Q(**{f"{self.fallback}__in": values})
             if self.many:
-                return Q(pk__in=Provider.objects.filter(chosen).values("pk"))
+                model = Provider if self.level == Level.PROVIDER else Service
+                return Q(pk__in=model.objects.filter(chosen).values("pk"))
             return chosen
         any_of = Q()
         for option in self.fixed:
             if option.value in values:
                 any_of |= option.condition
         return any_of
+
+    @property
+    def own(self) -> str:
+        """The relation at the start of `path` ("languages"), which is empty when the
+        terms come from `fallback`."""
+        return self.path.split("__")[0]
 
 
 @dataclass(frozen=True)
@@ -205,7 +218,15 @@ CRITERIA = {
             ),
         ),
         Choices("approach", "Approach", Level.SERVICE, Approach, "approaches__slug"),
-        Choices("language", "Language", Level.PROVIDER, Language, "languages__slug", many=True),
+        Choices(
+            "language",
+            "Language",
+            Level.SERVICE,
+            Language,
+            "languages__slug",
+            many=True,
+            fallback="provider__languages__slug",
+        ),
         Choices("age_group", "Age", Level.SERVICE, AgeGroup, "age_groups__slug"),
         Choices("gender", "Practitioner's gender", Level.PROVIDER, Gender, "gender__slug"),
         Number("max_fee", "Most you can pay a session (£)", Level.SERVICE, 0, 10_000, False),

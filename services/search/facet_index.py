@@ -35,9 +35,11 @@ PROVIDER_LIST_FILTERS = criteria.of(Choices, Level.PROVIDER)
 PROVIDER_FLAGS = criteria.of(Flag, Level.PROVIDER)
 PLACE_CRITERIA = criteria.place_criteria()
 # The queries a build asks of the database for the criteria: one per option of a fixed
-# list, one per flag or taxonomy.
+# list, one per flag or taxonomy, and one more for a taxonomy's fallback.
 CRITERIA_QUERIES = sum(
-    len(getattr(c, "fixed", ())) or 1 for c in CRITERIA.values() if isinstance(c, Choices | Flag)
+    (len(getattr(c, "fixed", ())) or 1) + bool(getattr(c, "fallback", ""))
+    for c in CRITERIA.values()
+    if isinstance(c, Choices | Flag)
 )
 
 
@@ -409,8 +411,10 @@ def _criterion_masks(criterion, listed, all_ids, sorter=None) -> dict[str, np.nd
         found = listed.filter(criterion.condition()).values_list("pk", flat=True)
         return {"1": positions_mask(list(found), all_ids, sorter)}
     if criterion.taxonomy is not None:
-        rows = listed.exclude(**{criterion.path: None}).values_list("pk", criterion.path)
-        return _link_masks(rows, all_ids, sorter)
+        rows = list(listed.exclude(**{criterion.path: None}).values_list("pk", criterion.path))
+        if criterion.fallback:
+            rows += listed.filter(**{criterion.own: None}).values_list("pk", criterion.fallback)
+        return _link_masks([row for row in rows if row[1] is not None], all_ids, sorter)
     return {
         option.value: positions_mask(
             list(listed.filter(option.condition).values_list("pk", flat=True)), all_ids, sorter

@@ -6,7 +6,7 @@ from django.db.models.functions import Coalesce
 from services.models import Provider, Service
 from services.search import listing_index, matching
 from services.search.criteria import CRITERIA, Flag, Level
-from services.search.filters import FLAG_FILTERS, LIST_FILTERS, Criteria
+from services.search.filters import FLAG_FILTERS, LIST_FILTERS, Criteria, taxonomy_options
 
 # Facet counts: for each option of each filter, how many providers the search would
 # give if that option were chosen, with the other filters as they are.
@@ -70,6 +70,12 @@ def _facet_parts(name: str, criteria: Criteria, base: QuerySet) -> list[QuerySet
         return [_count_part(ticked, label, Value("1"), "pk")]
     if isinstance(criterion, Flag):
         return [_count_part(counted.filter(criterion.condition()), label, Value("1"), owner)]
+    if criterion.taxonomy is not None and criterion.fallback:
+        # Terms of its own or its fallback's: each term counted as choosing it would count.
+        return [
+            _count_part(counted.filter(criterion.condition([slug])), label, Value(slug), owner)
+            for slug, _name in taxonomy_options(name)
+        ]
     if criterion.taxonomy is not None:
         return [
             _count_part(counted.exclude(**{criterion.path: None}), label, F(criterion.path), owner)
