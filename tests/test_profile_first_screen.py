@@ -242,3 +242,16 @@ def test_a_profile_opened_from_the_comparison_keeps_the_place(client, willow, ma
     assert '<a href="/providers/willow-practice/?near=Leeds">Willow Practice</a>' in html
     profile = client.get("/providers/willow-practice/?near=Leeds").content.decode()
     assert '<a href="/shortlist/?near=Leeds" data-shortlist-link hidden>' in profile
+
+
+def test_a_group_says_its_own_language_and_takes_members(client, make_listing):
+    provider = make_listing(
+        "Riverside Circle",
+        languages=["english"],
+        accepting_new_clients=False,
+        services=[{"type": "support-groups", "name": "Círculo", "languages": ["spanish"]}],
+    )
+    page = client.get(provider.get_absolute_url()).content.decode()
+    assert "<dt>Held in</dt><dd>Spanish</dd>" in page
+    assert "Not taking new members at the moment" in page
+    assert "Not taking new clients" not in page
