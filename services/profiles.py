@@ -29,7 +29,7 @@ from services.models import (
     Recommendation,
     Service,
 )
-from services.templatetags.directory import money
+from services.templatetags.directory import session_fee
 
 # The profile shows this many recommendations, newest first, and says how many there are.
 RECOMMENDATIONS_SHOWN = 10
@@ -117,14 +117,7 @@ class Profile:
         ]
         parts = []
         if amounts:
-            currency = paid[0].currency
-            low, high = min(amounts), max(amounts)
-            fee = (
-                money(low, currency)
-                if low == high
-                else f"{money(low, currency)}–{money(high, currency)}"
-            )
-            parts.append(f"{fee} a session")
+            parts.append(session_fee(min(amounts), max(amounts), paid[0].currency))
         else:
             parts.append("Fee not stated")
         if any(service.is_free for service in services):

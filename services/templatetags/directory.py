@@ -34,9 +34,16 @@ def fee_range(service) -> str:
     low, high = service.fee_min, service.fee_max
     if low is None and high is None:
         return "Fee not stated"
-    if low is None or high is None or low == high:
-        return f"{money(low if high is None else high, service.currency)} a session"
-    return f"{money(low, service.currency)}–{money(high, service.currency)} a session"
+    if low is None or high is None:
+        low = high = low if high is None else high
+    return session_fee(low, high, service.currency)
+
+
+def session_fee(low: Decimal, high: Decimal, currency: str) -> str:
+    """“£40–£60 a session”, or “£40 a session” when the two are the same."""
+    if low == high:
+        return f"{money(low, currency)} a session"
+    return f"{money(low, currency)}–{money(high, currency)} a session"
 
 
 @register.simple_tag
@@ -46,13 +53,7 @@ def card_fees(card: dict) -> str:
     currency = card.get("currency", "GBP")
     low, high = card.get("fee_min"), card.get("fee_max")
     if low is not None:
-        low, high = Decimal(low), Decimal(high)
-        fee = (
-            money(low, currency)
-            if low == high
-            else f"{money(low, currency)}–{money(high, currency)}"
-        )
-        parts.append(f"{fee} a session")
+        parts.append(session_fee(Decimal(low), Decimal(high), currency))
     if card.get("only_free"):
         parts = ["Free"]
     elif card.get("free"):
