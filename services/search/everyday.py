@@ -13,13 +13,13 @@ more that no phrase uses is read as the nearest one a phrase does ("bereavment",
 import difflib
 import json
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
 import snowballstemmer
 from django.conf import settings
 
+from services.geo import place_key
 from services.memo import Memo
 from services.models import EverydayPhrase
 
@@ -34,15 +34,13 @@ CLOSE_CUTOFF = 0.7
 MOST_SUGGESTED = 3
 
 _STEMMER = snowballstemmer.stemmer("english")
-_APOSTROPHES = re.compile(r"['’‘ʼ`]")
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
 def words(text: str) -> tuple[str, ...]:
-    """The stems of text's words: lower case, accents and apostrophes gone ("can't" is "cant")."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return tuple(_STEMMER.stemWords(_NOT_WORD.sub(" ", _APOSTROPHES.sub("", plain)).split()))
+    """The stems of text's words: lower case, accents and apostrophes gone ("can't" is
+    "cant"), folded as place names are (geo.place_key)."""
+    return tuple(_STEMMER.stemWords(place_key(text).split()))
 
 
 def contains(searched: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
