@@ -3,6 +3,8 @@ of crisis (fixtures/crisis_words.json) open the results with urgent help."""
 
 import json
 import logging
+import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.conf import settings
@@ -20,6 +22,20 @@ def meant(q: str) -> set[str]:
 
 
 # Matching
+
+
+def test_threads_stem_at_the_same_time_without_mixing_words():
+    # gunicorn's threads stem searches at once; a stemmer shared between them raised
+    # IndexError under the benchmark's load. Switching threads very often shows it here.
+    interval = sys.getswitchinterval()
+    texts = ["panicking all the time, relationships, organisational bereavement"] * 2000
+    expected = [everyday.words(text) for text in texts]
+    sys.setswitchinterval(1e-6)
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            assert list(pool.map(everyday.words, texts)) == expected
+    finally:
+        sys.setswitchinterval(interval)
 
 
 @pytest.mark.parametrize(

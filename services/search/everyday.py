@@ -13,6 +13,7 @@ more that no phrase uses is read as the nearest one a phrase does ("bereavment",
 import difflib
 import json
 import re
+import threading
 from dataclasses import dataclass
 from functools import cache
 
@@ -33,14 +34,19 @@ TYPO_MIN_LENGTH = 5
 CLOSE_CUTOFF = 0.7
 MOST_SUGGESTED = 3
 
-_STEMMER = snowballstemmer.stemmer("english")
+# A Snowball stemmer keeps the word it is working on in itself, so threads sharing one mix
+# their words up (an IndexError under load): each thread has its own.
+_thread = threading.local()
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
 def words(text: str) -> tuple[str, ...]:
     """The stems of text's words: lower case, accents and apostrophes gone ("can't" is
     "cant"), folded as place names are (geo.place_key)."""
-    return tuple(_STEMMER.stemWords(place_key(text).split()))
+    stemmer = getattr(_thread, "stemmer", None)
+    if stemmer is None:
+        stemmer = _thread.stemmer = snowballstemmer.stemmer("english")
+    return tuple(stemmer.stemWords(place_key(text).split()))
 
 
 def contains(searched: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
