@@ -23,6 +23,17 @@ def no_control_characters(value: str) -> None:
         raise ValidationError("Please remove the invisible control characters from this text.")
 
 
+_HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
+
+
+def no_html(value: str) -> None:
+    """Listings are plain text: a tag would be shown as typed, not as formatting."""
+    if _HTML_TAG.search(value):
+        raise ValidationError(
+            "Please write this without HTML: tags such as <b> or <a> are not shown as formatting."
+        )
+
+
 def single_line(value: str) -> None:
     if "\n" in value or "\r" in value:
         raise ValidationError("Please keep this to one line.")

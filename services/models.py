@@ -9,10 +9,10 @@ from uuid import uuid4
 import reversion
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import Floor, Lower
 from django.db.models.signals import m2m_changed
 from django.urls import reverse
@@ -180,6 +180,8 @@ class SearchWord(models.Model):
 
 # A listing not checked by staff for this long needs review.
 REVIEW_AFTER_DAYS = 365
+# A licence expiring within this many days needs review (and one already expired).
+LICENCE_EXPIRY_WARNING_DAYS = 30
 
 
 class ProviderQuerySet(models.QuerySet):
@@ -200,12 +202,20 @@ class ProviderQuerySet(models.QuerySet):
         return self.filter(recommendations_approved__gt=0)
 
     def needs_review(self, today: datetime.date | None = None):
-        """Published listings not verified in the last year (or never), or with open reports:
-        what the public may be acting on that staff should check."""
+        """Published listings not verified in the last year (or never), with open reports, or
+        with a licence expired or expiring soon: what the public may be acting on that staff
+        should check. And any listing with a provider's change waiting for staff."""
         today = today or timezone.localdate()
         stale = today - datetime.timedelta(days=REVIEW_AFTER_DAYS)
-        return self.published().filter(
-            Q(last_verified__lt=stale) | Q(last_verified__isnull=True) | Q(open_reports__gt=0)
+        return self.filter(
+            Q(status=Provider.Status.PUBLISHED)
+            & (
+                Q(last_verified__lt=stale)
+                | Q(last_verified__isnull=True)
+                | Q(open_reports__gt=0)
+                | Exists(Qualification.objects.lapsing(today).filter(provider=OuterRef("pk")))
+            )
+            | Exists(ProposedChange.objects.waiting().filter(provider=OuterRef("pk")))
         )
 
 
@@ -230,6 +240,21 @@ class Provider(models.Model):
     uuid = models.UUIDField(default=uuid4, unique=True, editable=False)
     statement = models.TextField(
         blank=True, help_text="In the provider's words: how they work and who they work with."
+    )
+    introduction = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="One or two sentences in the provider's words, shown near the top of the "
+        "profile and on result cards.",
+    )
+    # The photo, as the server made it (services/photos.py): two sizes, metadata stripped.
+    photo_card = models.FileField(upload_to="photos/card/", blank=True, editable=False)
+    photo_profile = models.FileField(upload_to="photos/profile/", blank=True, editable=False)
+    photo_alt = models.CharField(
+        "photo description",
+        max_length=200,
+        blank=True,
+        help_text="What the photo shows, for people who cannot see it.",
     )
     pronouns = models.CharField(max_length=40, blank=True)
     gender = models.ForeignKey(
@@ -398,8 +423,21 @@ class Provider(models.Model):
         return problems
 
 
+class QualificationQuerySet(models.QuerySet):
+    def lapsing(self, today: datetime.date | None = None):
+        """Licences whose registration has expired or expires within the warning period."""
+        today = today or timezone.localdate()
+        soon = today + datetime.timedelta(days=LICENCE_EXPIRY_WARNING_DAYS)
+        return self.filter(kind=Qualification.Kind.LICENCE, expires_on__lte=soon)
+
+
 @reversion.register()
 class Qualification(models.Model):
+    class CheckedBy(models.TextChoices):
+        REGISTER = "register", "Looking it up on the issuing body's register"
+        DOCUMENT = "document", "Seeing the certificate or document"
+        ISSUER = "issuer", "Asking the issuing body"
+
     class Kind(models.TextChoices):
         DEGREE = "degree", "Degree"
         LICENCE = "licence", "Licence or registration"
@@ -418,6 +456,26 @@ class Qualification(models.Model):
     verified_on = models.DateField(
         null=True, blank=True, help_text="When staff checked it with the issuing body."
     )
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    verified_how = models.CharField(
+        "checked by", max_length=12, choices=CheckedBy, blank=True
+    )
+    register_url = models.URLField(
+        "register entry", blank=True, help_text="The link to this registration on the register."
+    )
+    expires_on = models.DateField(
+        "registration expires on", null=True, blank=True, help_text="For a licence or registration."
+    )
+    verification_note = models.CharField(max_length=300, blank=True)
+
+    objects = QualificationQuerySet.as_manager()
 
     class Meta:
         ordering = ["kind", "title"]
@@ -441,6 +499,21 @@ class Qualification(models.Model):
             raise ValidationError({"year": "This year has not happened yet."})
         if self.verified_on and self.verified_on > today:
             raise ValidationError({"verified_on": "This date is in the future."})
+        errors = {}
+        # Only a check recorded by staff (who is known) must say how: dates imported from
+        # HSDS, or typed before this was asked, have no way to say it.
+        if self.verified_on and self.verified_by_id and not self.verified_how:
+            errors["verified_how"] = "Say how it was checked."
+        if self.verified_how == self.CheckedBy.REGISTER and not self.register_url:
+            errors["register_url"] = "Add the link to the entry on the register you looked up."
+        if self.expires_on and self.kind != self.Kind.LICENCE:
+            # Not keyed on expires_on: forms without that field (the provider's) show it too.
+            errors[NON_FIELD_ERRORS] = (
+                "Only a licence or registration has an expiry date here: clear the date, "
+                "or choose “Licence or registration”."
+            )
+        if errors:
+            raise ValidationError(errors)
 
 
 @dataclass(frozen=True)
@@ -921,12 +994,139 @@ m2m_changed.connect(_service_locations_changed, sender=Service.locations.through
 
 
 class ListingForReview(Provider):
-    """The admin's "needs review" list: published listings not verified for a year, or reported."""
+    """The admin's "needs review" list: Provider.objects.needs_review()."""
 
     class Meta:
         proxy = True
         verbose_name = "listing needing review"
         verbose_name_plural = "listings needing review"
+
+
+class ListingManager(models.Model):
+    """Someone who keeps a listing current themselves, at /my-listing/ (services/my_listing).
+
+    A listing may have several (an organisation's staff), and one person may manage several
+    listings. Revoking keeps the row, so the history still says who had access and when.
+    """
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="managers")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="managed_listings"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "user"], name="listing_manager_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.user.email} manages {self.provider}"
+
+
+class ProposedChangeQuerySet(models.QuerySet):
+    def waiting(self):
+        return self.filter(state=ProposedChange.State.WAITING)
+
+
+class ProposedChange(models.Model):
+    """A provider's change to a fact staff vouch for, waiting for staff (services/my_listing).
+
+    The values are kept as the provider gave them (JSON), and applied to the listing only
+    when staff approve; everything else a provider changes goes live at once.
+    """
+
+    class Fact(models.TextChoices):
+        NAME = "name", "Name"
+        KIND = "kind", "Kind of provider"
+        QUALIFICATION = "qualification", "Qualification or licence"
+        SUPPORT_TYPE = "support_type", "Kind of support"
+        SERVICE = "service", "New service"
+        PUBLICATION = "publication", "First publication"
+
+    class State(models.TextChoices):
+        WAITING = "waiting", "Waiting for our check"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Not approved"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    provider = models.ForeignKey(
+        Provider, on_delete=models.CASCADE, related_name="proposed_changes"
+    )
+    fact = models.CharField(max_length=16, choices=Fact)
+    # The qualification or service changed; none for a new one or a listing's own field.
+    target_id = models.BigIntegerField(null=True, blank=True)
+    old_value = models.JSONField(null=True, blank=True)
+    new_value = models.JSONField(null=True, blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(max_length=10, choices=State, default=State.WAITING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    decision_note = models.TextField(
+        "note to the provider", blank=True, help_text="The provider sees this with the outcome."
+    )
+
+    objects = ProposedChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["proposed_at"]
+        indexes = [
+            models.Index(fields=["state", "proposed_at"]),
+            models.Index(fields=["provider", "state"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    fact__in=[
+                        "name",
+                        "kind",
+                        "qualification",
+                        "support_type",
+                        "service",
+                        "publication",
+                    ]
+                ),
+                name="proposed_change_fact_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["waiting", "approved", "rejected", "withdrawn"]),
+                name="proposed_change_state_known",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_fact_display()} for {self.provider}"
 
 
 class RecommendationQuerySet(models.QuerySet):
@@ -1057,6 +1257,9 @@ class OutgoingEmail(models.Model):
 
     class Purpose(models.TextChoices):
         ENQUIRY = "enquiry", "A message to a provider"
+        SIGN_IN = "sign_in", "A provider's sign-in link"
+        INVITATION = "invitation", "An invitation to manage a listing"
+        MODERATION = "moderation", "Staff's decision on a provider's change"
 
     class State(models.TextChoices):
         WAITING = "waiting", "Waiting to be sent"
@@ -1180,6 +1383,9 @@ class Report(models.Model):
     )
     status = models.CharField(max_length=10, choices=Status, default=Status.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)
+    resolution = models.TextField(
+        "resolution note", blank=True, help_text="What staff found and did; required to close."
+    )
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -25,12 +25,10 @@ from services.models import FormsSent
 logger = logging.getLogger(__name__)
 
 
-def _sender(request, scope: str) -> str:
-    # The address is kept only as a keyed hash: no count holds who sent what.
+def _sender(scope: str, who: str) -> str:
+    # Who sent it is kept only as a keyed hash: no count holds who sent what.
     digest = hashlib.blake2b(
-        (client_address(request) or "unknown").encode(),
-        key=settings.SECRET_KEY.encode()[:64],
-        digest_size=16,
+        who.encode(), key=settings.SECRET_KEY.encode()[:64], digest_size=16
     ).hexdigest()
     return f"{scope}:{digest}"
 
@@ -39,7 +37,16 @@ def form_rate_allows(request, scope: str) -> bool:
     """Count one form of this kind sent from this address, and whether it is within
     FORM_RATE_LIMIT of its window (FORM_RATE_WINDOW_SECONDS from the first). A form refused
     counts too, but cannot lengthen the wait: the window ends when it was going to."""
-    sender = _sender(request, scope)
+    return _allows(_sender(scope, client_address(request) or "unknown"))
+
+
+def email_rate_allows(scope: str, email: str) -> bool:
+    """The same count, kept per email address asked about rather than per client address:
+    sign-in links to one mailbox are limited wherever the requests come from."""
+    return _allows(_sender(f"{scope}-email", email.strip().lower()))
+
+
+def _allows(sender: str) -> bool:
     window = settings.FORM_RATE_WINDOW_SECONDS
     try:
         cache = caches["shared"]

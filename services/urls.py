@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from services import guide, public_forms, views
 
@@ -36,4 +36,5 @@ urlpatterns = [
     path("shortlist/", views.shortlist, name="shortlist"),
     path("compare/", views.compare, name="compare"),
     path("healthz", views.healthz, name="healthz"),
+    path("my-listing/", include("services.my_listing.urls")),
 ]

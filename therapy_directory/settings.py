@@ -102,7 +102,13 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Providers sign in at /my-listing/ by a one-time link sent to their email (django-sesame).
+    "sesame.backends.ModelBackend",
 ]
+# A provider's sign-in link works once (its token covers the last sign-in time, which
+# signing in moves) and for 15 minutes.
+SESAME_MAX_AGE = int(os.environ.get("DJANGO_SIGN_IN_LINK_SECONDS", str(15 * 60)))
+SESAME_ONE_TIME = True
 
 ROOT_URLCONF = "therapy_directory.urls"
 WSGI_APPLICATION = "therapy_directory.wsgi.application"
@@ -209,6 +215,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
+# Providers' photos (services/photos.py), saved through the storage API: files on disk
+# under MEDIA_ROOT by default; README "Photos" shows an S3-compatible store instead.
+MEDIA_URL = os.environ.get("DJANGO_MEDIA_URL", "/media/")
+MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -234,6 +244,9 @@ CRISIS_LINE = {
 LISTING_INDEX_FOLLOW = "thread"
 LISTING_INDEX_FOLLOW_SECONDS = float(os.environ.get("DJANGO_LISTING_INDEX_FOLLOW_SECONDS", "0.5"))
 SITE_NAME = os.environ.get("DJANGO_SITE_NAME", "Find Therapeutic Support")
+# Where the site is, for links in emails that are not written during a request (a staff
+# decision's outcome, an invitation): no trailing slash.
+SITE_URL = os.environ.get("DJANGO_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # The country the listings are in: its places win when a name is ambiguous
 # ("London" is London, England, not London, Ontario).
 DIRECTORY_COUNTRY = os.environ.get("DJANGO_DIRECTORY_COUNTRY", "GB").strip().upper()
