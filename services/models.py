@@ -433,6 +433,9 @@ class QualificationQuerySet(models.QuerySet):
 
 @reversion.register()
 class Qualification(models.Model):
+    # The verification fields have database defaults: seed_demo writes qualifications by
+    # raw INSERT naming only the columns it fills.
+
     class CheckedBy(models.TextChoices):
         REGISTER = "register", "Looking it up on the issuing body's register"
         DOCUMENT = "document", "Seeing the certificate or document"
@@ -465,15 +468,18 @@ class Qualification(models.Model):
         related_name="+",
     )
     verified_how = models.CharField(
-        "checked by", max_length=12, choices=CheckedBy, blank=True
+        "checked by", max_length=12, choices=CheckedBy, blank=True, db_default=""
     )
     register_url = models.URLField(
-        "register entry", blank=True, help_text="The link to this registration on the register."
+        "register entry",
+        blank=True,
+        db_default="",
+        help_text="The link to this registration on the register.",
     )
     expires_on = models.DateField(
         "registration expires on", null=True, blank=True, help_text="For a licence or registration."
     )
-    verification_note = models.CharField(max_length=300, blank=True)
+    verification_note = models.CharField(max_length=300, blank=True, db_default="")
 
     objects = QualificationQuerySet.as_manager()
 
@@ -1384,7 +1390,10 @@ class Report(models.Model):
     status = models.CharField(max_length=10, choices=Status, default=Status.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)
     resolution = models.TextField(
-        "resolution note", blank=True, help_text="What staff found and did; required to close."
+        "resolution note",
+        blank=True,
+        db_default="",
+        help_text="What staff found and did; required to close.",
     )
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
     closed_by = models.ForeignKey(

@@ -74,6 +74,9 @@ class ListingForm(ProviderForm):
             "name": "A new name waits for our check before it is shown.",
             "kind": "A change here waits for our check.",
             "email": "Where messages from the public go, and where your sign-in links go.",
+            "introduction": "One or two sentences in your own words, shown near the top of "
+            "your profile and on result cards.",
+            "statement": "In your own words: how you work, and who you work with.",
         }
         widgets = {"introduction": forms.Textarea(attrs={"rows": 2})}
 

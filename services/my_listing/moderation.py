@@ -20,6 +20,7 @@ from services.my_listing.forms import ListingForm, QualificationForm, ServiceFor
 from services.outbox import email_queue
 
 Fact = ProposedChange.Fact
+NOTHING = "—"
 
 
 def form_data(form, fields=None) -> dict:
@@ -190,7 +191,8 @@ def change_rows(change: ProposedChange) -> list[tuple[str, str, str]]:
     names = [
         n for n in form.fields if n in (change.new_value or {}) or n in (change.old_value or {})
     ]
-    return [_row(form, name, change.old_value, change.new_value) for name in names]
+    rows = [_row(form, name, change.old_value, change.new_value) for name in names]
+    return [row for row in rows if row[1:] != (NOTHING, NOTHING)]
 
 
 def _row(form, name: str, old: dict | None, new: dict | None) -> tuple[str, str, str]:
@@ -204,7 +206,7 @@ def _row(form, name: str, old: dict | None, new: dict | None) -> tuple[str, str,
 
 def _words(field, values) -> str:
     """A submitted value as the form shows it: a choice's label, not its key."""
-    if not values:
-        return "—"
+    if not values or values == [""]:
+        return NOTHING
     choices = dict((str(k), str(v)) for k, v in getattr(field, "choices", []) if k != "")
     return ", ".join(choices.get(str(v), "Yes" if v == "on" else str(v)) for v in values)
