@@ -57,6 +57,7 @@ class PublicForm(forms.ModelForm):
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
     single_line_fields: tuple[str, ...] = ()
+    honeypot = HONEYPOT  # the template hides this field
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")

@@ -420,3 +420,11 @@ def test_a_place_with_an_unknown_postcode_gets_a_message(client, listing):
     assert response.status_code == 302, response.context["form"].errors
     place.refresh_from_db()
     assert place.postcode == "M20 2AB" and 53.3 < place.latitude < 53.5
+
+
+def test_the_website_field_is_a_real_field_here(client, listing):
+    # The public forms' hidden spam trap is also called "website"; a listing's is real.
+    signed_in(client, "hannah@example.org")
+    page = client.get(edit_url(listing)).content.decode()
+    assert "Leave this empty" not in page
+    assert 'name="website"' in page

@@ -49,6 +49,7 @@ class ListingForm(ProviderForm):
     class Meta:
         model = Provider
         fields = [
+            "accepting_new_clients",
             "name",
             "kind",
             "introduction",
@@ -58,7 +59,6 @@ class ListingForm(ProviderForm):
             "languages",
             "communities",
             "offers_free_consultation",
-            "accepting_new_clients",
             "phone",
             "email",
             "website",
