@@ -17,6 +17,7 @@ def enquiry_submit(
     preferred_contact: str,
     email: str = "",
     phone: str = "",
+    consents_to_processing: bool = False,
 ) -> Enquiry:
     """Store the enquiry and its email to the provider; the worker sends it, so the person
     is answered at once whatever the mail server does, and nothing they wrote is lost."""
@@ -27,6 +28,7 @@ def enquiry_submit(
         phone=phone,
         message=message,
         preferred_contact=preferred_contact,
+        consents_to_processing=consents_to_processing,
     )
     enquiry.full_clean()
     enquiry.save()

@@ -8,6 +8,7 @@ import re
 import unicodedata
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from services.models import Enquiry, Recommendation, Report
@@ -85,7 +86,14 @@ class EnquiryForm(PublicForm):
 
     class Meta:
         model = Enquiry
-        fields = ["name", "email", "phone", "preferred_contact", "message"]
+        fields = [
+            "name",
+            "email",
+            "phone",
+            "preferred_contact",
+            "message",
+            "consents_to_processing",
+        ]
         labels = {
             "name": "Your name",
             "email": "Your email address",
@@ -115,6 +123,20 @@ class EnquiryForm(PublicForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["phone"].validators.append(phone_number)
+        # Explicit consent: a message to a therapist may say something about the person's
+        # health, which UK GDPR counts as special category data.
+        consent = self.fields["consents_to_processing"]
+        consent.required = True
+        consent.label = (
+            f"I agree that {settings.SITE_NAME} keeps my message for "
+            f"{settings.KEEP_ENQUIRIES_DAYS} days and sends it to this provider, though it may "
+            "say something about my health."
+        )
+        consent.help_text = "Our privacy notice says why, and who sees it."
+        consent.error_messages["required"] = (
+            "We can only send your message with your agreement. Tick the box, or contact "
+            "them by phone or their website instead."
+        )
 
 
 class RecommendationForm(PublicForm):

@@ -1319,7 +1319,12 @@ class Enquiry(models.Model):
     preferred_contact = models.CharField(
         max_length=5, choices=PreferredContact, default=PreferredContact.EMAIL
     )
+    # Explicit consent to keep and pass on a message that may say something about the
+    # person's health (special category data under UK GDPR); the form requires it.
+    consents_to_processing = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When its personal content was deleted (services/retention.py); the rest stays for counts.
+    forgotten_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The email to the provider, in the outbox: its state is this enquiry's delivery.
     email_to_provider = models.OneToOneField(
         OutgoingEmail,
@@ -1334,17 +1339,21 @@ class Enquiry(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(email="") | ~Q(phone=""),
+                condition=~Q(email="") | ~Q(phone="") | Q(forgotten_at__isnull=False),
                 name="enquiry_has_a_way_back",
                 violation_error_message="Give an email address or a phone number.",
             ),
             models.CheckConstraint(
-                condition=~Q(preferred_contact="email") | ~Q(email=""),
+                condition=~Q(preferred_contact="email")
+                | ~Q(email="")
+                | Q(forgotten_at__isnull=False),
                 name="enquiry_preferred_email_given",
                 violation_error_message="You chose email for the reply: give an email address.",
             ),
             models.CheckConstraint(
-                condition=~Q(preferred_contact="phone") | ~Q(phone=""),
+                condition=~Q(preferred_contact="phone")
+                | ~Q(phone="")
+                | Q(forgotten_at__isnull=False),
                 name="enquiry_preferred_phone_given",
                 violation_error_message="You chose a phone call for the reply: give a phone number.",
             ),
@@ -1396,6 +1405,8 @@ class Report(models.Model):
         help_text="What staff found and did; required to close.",
     )
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When its details and the reporter's email were deleted (services/retention.py).
+    forgotten_at = models.DateTimeField(null=True, blank=True, editable=False)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -1421,7 +1432,7 @@ class Report(models.Model):
                 name="report_status_known",
             ),
             models.CheckConstraint(
-                condition=~Q(problem="other") | ~Q(details=""),
+                condition=~Q(problem="other") | ~Q(details="") | Q(forgotten_at__isnull=False),
                 name="report_other_is_explained",
                 violation_error_message="Say what is wrong.",
             ),

@@ -137,6 +137,7 @@ def test_no_request_waits_on_the_mail_server(client, provider, hanging_mail_serv
             "phone": "",
             "preferred_contact": "email",
             "message": "Hello",
+            "consents_to_processing": "on",
         },
     )
     assert response.status_code == 302

@@ -25,6 +25,7 @@ ENQUIRY = {
     "phone": "",
     "preferred_contact": "email",
     "message": "Hello, I would like to talk about grief.\nI am free on Tuesdays.",
+    "consents_to_processing": "on",
 }
 RECOMMENDATION = {
     "relationship": "colleague",
@@ -164,6 +165,7 @@ def test_a_failed_send_keeps_the_enquiry_and_still_confirms(client, provider, mo
         ({"message": "x" * 3001}, "message", "at most 3000 characters"),
         ({"name": "Sam\nBcc: everyone@example.org"}, "name", "Please keep this to one line."),
         ({"name": "Sam\x07"}, "name", "invisible control characters"),
+        ({"consents_to_processing": ""}, "consents_to_processing", "with your agreement"),
     ],
 )
 def test_a_form_error_keeps_what_the_person_wrote(client, provider, changes, field, message):
@@ -176,7 +178,8 @@ def test_a_form_error_keeps_what_the_person_wrote(client, provider, changes, fie
     assert f'id="id_{field}_error"' in html
     form = response.context["form"]
     for name, value in data.items():
-        assert form[name].value() == value  # everything typed is still there
+        typed = bool(value) if name == "consents_to_processing" else value  # a checkbox
+        assert form[name].value() == typed  # everything typed is still there
     assert "I am free on Tuesdays." in html or "message" in changes
     assert not Enquiry.objects.exists()
     assert not mail.outbox

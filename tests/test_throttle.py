@@ -188,6 +188,7 @@ ENQUIRY = {
     "phone": "",
     "preferred_contact": "email",
     "message": "Hello, I would like to talk about grief.",
+    "consents_to_processing": "on",
 }
 
 

@@ -297,6 +297,17 @@ EMAIL_MAX_ATTEMPTS = int(
 # window, counted in the shared cache.
 FORM_RATE_LIMIT = int(os.environ.get("DJANGO_FORM_RATE_LIMIT", "5"))
 FORM_RATE_WINDOW_SECONDS = int(os.environ.get("DJANGO_FORM_RATE_WINDOW", "3600"))
+# How long personal data is kept, in days: the privacy notice (/privacy/) states these, and
+# `manage.py forget_personal_data`, run daily, deletes what is older (services/retention.py).
+# Enquiries and the emails that carried them, from when they were sent:
+KEEP_ENQUIRIES_DAYS = int(os.environ.get("DJANGO_KEEP_ENQUIRIES_DAYS", "90"))
+# Problem reports' details and reporters' emails, from when staff closed them:
+KEEP_REPORTS_DAYS = int(os.environ.get("DJANGO_KEEP_REPORTS_DAYS", "180"))
+# Recommenders' emails (and rejected recommendations), from when staff decided:
+KEEP_RECOMMENDATIONS_DAYS = int(os.environ.get("DJANGO_KEEP_RECOMMENDATIONS_DAYS", "90"))
+# Who to contact about the directory (/contact/) and who runs it (/about/, /privacy/).
+CONTACT_EMAIL = os.environ.get("DJANGO_CONTACT_EMAIL", "hello@localhost")
+OPERATOR_NAME = os.environ.get("DJANGO_OPERATOR_NAME", "the team that runs this directory")
 # How many proxies of our own stand in front of the site, each adding the address it saw
 # to X-Forwarded-For. 0: the client is REMOTE_ADDR (never trust a header nobody checked).
 TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "0"))

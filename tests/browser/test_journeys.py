@@ -255,6 +255,7 @@ def test_a_person_contacts_a_provider_without_javascript(directory, new_page, ma
     page.get_by_role("link", name="Your phone number").click()
     expect(page.get_by_label("Your phone number")).to_be_focused()
     page.get_by_label("Your phone number").fill("07700 900123")
+    page.get_by_label(re.compile("^I agree that")).check()
     page.get_by_role("button", name="Send message").click()
 
     # (The browser keeps the "#id_phone" the error link added, through the redirect.)
