@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from services import guide, public_forms, views
+from services import guide, public_forms, trust_pages, views
 
 app_name = "services"
 
@@ -37,4 +37,8 @@ urlpatterns = [
     path("compare/", views.compare, name="compare"),
     path("healthz", views.healthz, name="healthz"),
     path("my-listing/", include("services.my_listing.urls")),
+    path("about/", trust_pages.about, name="about"),
+    path("privacy/", trust_pages.privacy, name="privacy"),
+    path("accessibility/", trust_pages.accessibility, name="accessibility"),
+    path("contact/", trust_pages.contact, name="contact"),
 ]

@@ -29,6 +29,11 @@ PAGES = {
     "comparison": "/compare/",  # the story and another, from Leeds, for grief
     "comparison of too few": "/compare/?p=nobody",
     "page not found": "/no-such-page/",
+    "about": "/about/",
+    "privacy notice": "/privacy/",
+    "accessibility statement": "/accessibility/",
+    "contact us": "/contact/",
+    "provider sign-in": "/my-listing/",
 }
 RELATIVE = {name for name, url in PAGES.items() if url and not url.startswith("/")}
 
