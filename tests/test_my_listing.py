@@ -253,6 +253,7 @@ def test_a_new_name_waits_for_staff_and_the_rest_goes_live(client, listing, staf
     assert change.state == "waiting"
     page = client.get(edit_url(listing)).content.decode()
     assert "Waiting for our check" in page and "Hannah Reid" in page
+    assert "Your other changes are live; we will check the name before showing it." in page
 
     mail.outbox.clear()
     moderation.change_approve(change=change, by=staff_user, note="Checked with BACP.")

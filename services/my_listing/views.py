@@ -10,7 +10,6 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -110,15 +109,12 @@ def _saved(request, provider, form, *, comment: str, change) -> None:
     conflict or a broken rule, the form carries the reason and Refused is raised."""
     opened = form.cleaned_data.get("opened_at_version")
     try:
-        with (
-            transaction.atomic(),
-            listing_edit(
-                provider_id=provider.pk,
-                by=request.user,
-                comment=comment,
-                opened_at_version=-1 if opened is None else opened,
-            ) as locked,
-        ):
+        with listing_edit(
+            provider_id=provider.pk,
+            by=request.user,
+            comment=comment,
+            opened_at_version=-1 if opened is None else opened,
+        ) as locked:
             change(locked)
     except EditConflict:
         # The newer number goes back with the form: saving again (having looked) is meant.
@@ -141,13 +137,12 @@ def _done(request, provider, note: str):
 
 
 def _saved_note(waiting: list[str]) -> str:
+    """What a save did, when some of it waits for staff: the facts by name."""
     if not waiting:
         return "Saved. Your changes are live."
-    return (
-        "Saved. Your other changes are live; the "
-        + " and the ".join(waiting)
-        + " will be shown once we have checked it."
-    )
+    facts = " and ".join(Fact(name).label.lower() for name in waiting)
+    them = "it" if len(waiting) == 1 else "them"
+    return f"Saved. Your other changes are live; we will check the {facts} before showing {them}."
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -181,9 +176,7 @@ def my_listing_edit(request, provider):
         _saved(request, provider, form, comment="Edited by the provider.", change=change)
     except Refused as refused:
         return render(request, template, {**context, "form": form}, status=refused.status)
-    return _done(
-        request, provider, _saved_note([str(form.fields[n].label).lower() for n in vouched])
-    )
+    return _done(request, provider, _saved_note(vouched))
 
 
 def _listing_context(provider) -> dict:
@@ -258,7 +251,7 @@ def my_listing_service(request, provider, service=None):
     if instance is None:
         note = "Thank you. We will check your new service and add it to your listing."
     elif vouched:
-        note = _saved_note(["kind of support"])
+        note = _saved_note([Fact.SUPPORT_TYPE])
     else:
         note = "Saved. Your changes are live."
     comment = f"Service {'added' if instance is None else 'changed'} by the provider."
