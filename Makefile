@@ -27,7 +27,7 @@ migrate: install
 	$(MANAGE) migrate --noinput
 
 demo: migrate
-	$(MANAGE) seed_demo --providers $(DEMO_PROVIDERS) --if-empty
+	$(MANAGE) seed_demo --providers $(DEMO_PROVIDERS) --photos 60 --if-empty
 
 # The site and its background worker (emails, imports); Ctrl+C stops both.
 run: demo

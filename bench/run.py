@@ -2,7 +2,8 @@
 
 Fills (and keeps) a database of generated providers, serves the site with gunicorn.conf.py,
 measures each search in bench/searches.py at 8 concurrent connections, the throughput of the
-results page against a trivial view, queries per page and page weight, then prints one line
+results page against a trivial view, queries per page and page weight (also with a photo on
+each of the 20 cards), then prints one line
 `BENCH {json}` and writes bench/results/report.md with a plot of latency against scale.
 
     SCALE=100k (default) or SCALE=1m; BENCH_DATABASE_URL or DATABASE_URL names the database.
@@ -394,12 +395,24 @@ def relevance(env: dict) -> dict:
     return json.loads([line for line in out.stdout.splitlines() if line.startswith("{")][-1])
 
 
-def page_weight(path: str) -> dict:
-    """The whole page: HTML and every asset it loads, gzipped as served, and their origins."""
+MEDIA_URL = "/media/"
+PHOTO_SEARCH = "/find/?q=grief&near=Leeds"
+
+
+def page_weight(path: str, media_root: str | None = None) -> dict:
+    """The whole page: HTML and every asset it loads, gzipped as served, and their origins.
+
+    Providers' photos (under /media/) are counted apart, as `photos` and `photo_bytes`, and
+    not in `requests`: they load lazily, as the cards come into view. In production a web
+    server or an S3-compatible store serves them, not gunicorn, so with `media_root` each
+    counts as the size of its file there (a WebP file, which no server compresses again).
+    """
     status, body, *_ = get(path)
     html = body.decode()
     assets = re.findall(r'<(?:link[^>]+href|script[^>]+src|img[^>]+src)="([^"]+)"', html)
     assets = [a for a in assets if not a.startswith(("#", "data:")) and "canonical" not in a]
+    photos = [a for a in assets if a.startswith(MEDIA_URL)]
+    assets = [a for a in assets if a not in photos]
     third_party = [
         a for a in assets if urllib.parse.urlsplit(a).netloc not in ("", f"127.0.0.1:{PORT}")
     ]
@@ -409,7 +422,55 @@ def page_weight(path: str) -> dict:
             continue
         _status, asset_body, *_rest, headers = get(asset, gzip_ok=True)
         total += len(asset_body)
-    return {"requests": 1 + len(assets), "total_gzip_bytes": total, "third_party": third_party}
+    photo_bytes = 0
+    for photo in photos:
+        if media_root is not None:
+            photo_bytes += (Path(media_root) / photo.removeprefix(MEDIA_URL)).stat().st_size
+        else:
+            photo_bytes += len(get(photo)[1])
+    return {
+        "requests": 1 + len(assets),
+        "total_gzip_bytes": total + photo_bytes,
+        "third_party": third_party,
+        "photos": len(photos),
+        "photo_bytes": photo_bytes,
+    }
+
+
+def photo_page_weight(url: str, path: str = PHOTO_SEARCH) -> dict:
+    """The results page's weight once each of its 20 listings has a photo, uploaded as a
+    provider would (bench/photos.py: a real portrait, checked and resized by
+    services/photos.py); the photos are taken off again after, leaving the database as it was."""
+    html = get(path)[1].decode()
+    ids = re.findall(r'<h3 id="provider-(\d+)">', html)
+    with tempfile.TemporaryDirectory() as media_root:
+        env = dict(os.environ, DATABASE_URL=url, DJANGO_DEBUG="true", DJANGO_MEDIA_ROOT=media_root)
+
+        def photos(verb: str) -> dict:
+            out = subprocess.run(
+                [PYTHON, "bench/photos.py", verb, *ids],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            return json.loads(out.stdout.strip().splitlines()[-1])
+
+        sizes = photos("add")
+        try:
+            weight = page_weight(path, media_root)
+        finally:
+            photos("remove")
+    cards = sizes["card_bytes"] or [0]
+    return {
+        "path": path,
+        **weight,
+        "card_photo_bytes_mean": round(sum(cards) / len(cards)),
+        "profile_photo_bytes_mean": round(
+            sum(sizes["profile_bytes"]) / max(1, len(sizes["profile_bytes"]))
+        ),
+    }
 
 
 def cpu_seconds(pid: int) -> float:
@@ -526,7 +587,13 @@ def run(scale: str) -> dict:
         log("The relevance set...")
         relevant = relevance(env)
         log(f"  {relevant['met']}/{relevant['total']} searches met")
-        weight = page_weight("/find/?q=grief&near=Leeds")
+        weight = page_weight(PHOTO_SEARCH)
+        log("The results page with a photo on each card...")
+        with_photos = photo_page_weight(url)
+        log(
+            f"  {with_photos['total_gzip_bytes']:,} bytes, of which {with_photos['photos']}"
+            f" photos {with_photos['photo_bytes']:,}"
+        )
         log("Throughput (wrk, 8 connections)...")
         rates = throughput(server, url)
         log("Edits: how soon each worker shows them, and memory after many...")
@@ -539,6 +606,7 @@ def run(scale: str) -> dict:
         "searches": results,
         "throughput": rates,
         "results_page_weight": weight,
+        "results_page_with_photos": with_photos,
         "csv_import": csv_import,
         "edits": edits,
         "relevance": relevant,
@@ -585,6 +653,19 @@ def budgets(figures: dict) -> list[tuple[str, bool, str]]:
         )
     )
     # A figure an older run did not measure is left out of its report.
+    if "results_page_with_photos" in figures:
+        photos = figures["results_page_with_photos"]
+        others = photos["total_gzip_bytes"] - photos["photo_bytes"]
+        checks.append(
+            (
+                "results page with 20 photos <= 150 KB (HTML, CSS, JS and the photos)",
+                photos["photos"] == 20 and photos["total_gzip_bytes"] <= 150 * 1024,
+                f"{photos['total_gzip_bytes']:,} bytes: HTML, CSS and JS {others:,},"
+                f" {photos['photos']} photos {photos['photo_bytes']:,}"
+                f" (a card photo {photos['card_photo_bytes_mean']:,} bytes on average,"
+                f" a profile photo {photos['profile_photo_bytes_mean']:,})",
+            )
+        )
     if "csv_import" in figures:
         sheets = figures["csv_import"]
         slowest = max(sheets.values(), key=lambda sheet: sheet["import_seconds"])

@@ -4,17 +4,22 @@ import datetime
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Subquery
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from reversion.admin import VersionAdmin
 
-from services import listings
+from services import listings, photos
+from services.admin_decisions import Decision, DecisionAdminMixin
 from services.admin_paging import LargeTablePaginator
 from services.indexing import search_index_update
 from services.listing_csv.admin import ProviderCsvAdminMixin
@@ -31,6 +36,7 @@ from services.models import (
     ListingForReview,
     Location,
     OutgoingEmail,
+    ProposedChange,
     Provider,
     Qualification,
     Recommendation,
@@ -40,6 +46,7 @@ from services.models import (
     SupportType,
     listings_changed,
 )
+from services.my_listing.admin import ListingManagersAdminMixin
 from services.outbox import email_retry_now
 from services.recommendations import (
     recommendation_approve,
@@ -251,6 +258,10 @@ class ProviderAdminForm(forms.ModelForm):
 
     # Not named after the model field: the admin refuses non-editable fields in forms.
     opened_at_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # The photo (services/photos.py): checked and resized when the form is cleaned, stored
+    # by ProviderAdmin.save_model().
+    photo = photos.PhotoField(label="New photo")
+    remove_photo = forms.BooleanField(label="Remove the photo", required=False)
     # Off in django-reversion's "revert to this version" pages, whose form is an old version.
     check_edit_version = True
 
@@ -261,6 +272,7 @@ class ProviderAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
+        photos.photo_choices_check(self, has_photo=bool(self.instance.photo_card))
         if not self.instance.pk:
             return cleaned_data
         # Locked until the admin's transaction ends: a second save made at the same moment
@@ -295,10 +307,60 @@ class ServiceInlineFormSet(BaseInlineFormSet):
             )
 
 
-class QualificationInline(admin.TabularInline):
+class QualificationInlineForm(forms.ModelForm):
+    """A qualification on the listing form: setting or changing the date it was checked
+    records who checked it (the staff member saving the form)."""
+
+    checking_user = None  # set for each request by QualificationInline.get_formset
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if "verified_on" in self.changed_data:
+            # Before the model's clean() (in _post_clean), which then asks how it was checked.
+            self.instance.verified_by = (
+                self.checking_user if cleaned_data.get("verified_on") else None
+            )
+        return cleaned_data
+
+
+class QualificationInline(admin.StackedInline):
+    # Stacked, two fields a line: a table of all these columns was wider than a laptop.
     model = Qualification
+    form = QualificationInlineForm
     extra = 0
-    fields = ["kind", "title", "issuer", "number", "region", "year", "verified_on"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    readonly_fields = ["checked_by_whom"]
+    fieldsets = [
+        (None, {"fields": [("kind", "title"), ("issuer", "number"), ("region", "year")]}),
+        (
+            "Our check",
+            {
+                "fields": [
+                    ("verified_on", "verified_how"),
+                    ("register_url", "expires_on"),
+                    "verification_note",
+                    "checked_by_whom",
+                ],
+                "description": "Saving a date here records you as the one who checked it. "
+                "Leave the expiry date empty only if the registration does not expire.",
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("verified_by")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form.checking_user = request.user  # a class made for this request
+        return formset
+
+    @admin.display(description="who checked it")
+    def checked_by_whom(self, qualification):
+        user = qualification.verified_by
+        if user is None:
+            return "-"
+        return user.get_full_name() or user.email or user.get_username()
 
 
 class LocationInline(admin.StackedInline):
@@ -400,7 +462,7 @@ class ServiceInline(admin.StackedInline):
 
 
 @admin.register(Provider)
-class ProviderAdmin(ProviderCsvAdminMixin, VersionAdmin):
+class ProviderAdmin(ProviderCsvAdminMixin, ListingManagersAdminMixin, VersionAdmin):
     form = ProviderAdminForm
     list_display = [
         "name",
@@ -441,11 +503,31 @@ class ProviderAdmin(ProviderCsvAdminMixin, VersionAdmin):
         "public_page",
         "open_reports_flag",
         "recommendations_approved",
+        "photo_preview",
     ]
     inlines = [QualificationInline, LocationInline, ServiceInline]
     actions = ["publish", "unpublish", "archive", "mark_verified"]
     fieldsets = [
-        (None, {"fields": [("name", "slug"), "kind", "statement", "opened_at_version"]}),
+        (
+            None,
+            {
+                "fields": [
+                    ("name", "slug"),
+                    "kind",
+                    "introduction",
+                    "statement",
+                    "opened_at_version",
+                ]
+            },
+        ),
+        (
+            "Photo",
+            {
+                "fields": ["photo_preview", "photo", "photo_alt", "remove_photo"],
+                "description": "Shown on the result card and the profile, cropped square. "
+                "The site keeps a resized copy, without the file's metadata (such as where it was taken).",
+            },
+        ),
         (
             "Getting to know them",
             {
@@ -505,7 +587,26 @@ class ProviderAdmin(ProviderCsvAdminMixin, VersionAdmin):
     def save_model(self, request, obj, form, change):
         # The number the lock read, not the form's (an old version's in a revert): one more.
         obj.edit_version = form.saved_edit_version + 1 if change else 0
+        if form.cleaned_data.get("photo"):
+            photos.photo_save(provider=obj, upload=form.cleaned_data["photo"])
+        elif form.cleaned_data.get("remove_photo"):
+            photos.photo_remove(provider=obj)
+        elif getattr(request, "_reverting_listing", False):
+            # An old version names the files of its photo, deleted when it was replaced.
+            photos.photo_files_check(provider=obj)
         super().save_model(request, obj, form, change)
+
+    @admin.display(description="photo")
+    def photo_preview(self, provider):
+        if not provider.photo_card:
+            return "No photo"
+        return format_html(
+            '<img src="{}" width="{}" height="{}" alt="{}">',
+            provider.photo_card.url,
+            photos.CARD_WIDTH,
+            photos.CARD_HEIGHT,
+            provider.photo_alt,
+        )
 
     @admin.display(description="public page")
     def public_page(self, provider):
@@ -650,7 +751,7 @@ def _moderated(modeladmin, request, queryset, operation, done: str):
 
 
 @admin.register(Recommendation)
-class RecommendationAdmin(ReadOnlyAdmin):
+class RecommendationAdmin(DecisionAdminMixin, ReadOnlyAdmin):
     list_display = [
         "provider",
         "author_name",
@@ -674,6 +775,32 @@ class RecommendationAdmin(ReadOnlyAdmin):
         "created_at",
         ("moderated_by", "moderated_at"),
     ]
+    # The buttons on its own page.
+    decisions = (
+        Decision(
+            "_approve",
+            "Approve: show on the profile",
+            "approved",
+            lambda r, by, _note: recommendation_approve(recommendation=r, by=by),
+        ),
+        Decision(
+            "_reject",
+            "Reject: do not show (or take down)",
+            "rejected",
+            lambda r, by, _note: recommendation_reject(recommendation=r, by=by),
+        ),
+    )
+
+    def decisions_for(self, recommendation):
+        approve, reject = self.decisions
+        return {
+            Recommendation.Status.PENDING: [approve, reject],
+            Recommendation.Status.APPROVED: [reject],
+            Recommendation.Status.REJECTED: [approve],
+        }.get(recommendation.status, [])
+
+    def has_decide_permission(self, request):
+        return self.has_moderate_permission(request)
 
     @admin.action(description="Approve: show on the profile", permissions=["moderate"])
     def approve(self, request, queryset):
@@ -703,8 +830,11 @@ class RecommendationAdmin(ReadOnlyAdmin):
             recommendation_delete(recommendation=recommendation, by=request.user)
 
 
+REPORT_NOTE_MISSING = "Write what you found and what you did: a report is closed with a note."
+
+
 @admin.register(Report)
-class ReportAdmin(ReadOnlyAdmin):
+class ReportAdmin(DecisionAdminMixin, ReadOnlyAdmin):
     list_display = ["provider", "problem", "status", "created_at", "closed_by", "closed_at"]
     list_filter = ["status", "problem"]
     list_select_related = ["provider", "closed_by"]
@@ -718,21 +848,74 @@ class ReportAdmin(ReadOnlyAdmin):
         "status",
         "created_at",
         ("closed_by", "closed_at"),
+        "resolution",
     ]
+    decision_note_label = "Resolution note"
+    decision_note_help = "What you found and what you did. Required to close the report."
+    decisions = (
+        Decision(
+            "_resolve",
+            "Resolve: the listing was corrected",
+            "resolved",
+            lambda r, by, note: report_resolve(report=r, by=by, resolution=note),
+            note_missing=REPORT_NOTE_MISSING,
+        ),
+        Decision(
+            "_dismiss",
+            "Dismiss: nothing to change",
+            "dismissed",
+            lambda r, by, note: report_dismiss(report=r, by=by, resolution=note),
+            note_missing=REPORT_NOTE_MISSING,
+        ),
+    )
+
+    def decisions_for(self, report):
+        return list(self.decisions) if report.status == Report.Status.OPEN else []
+
+    def has_decide_permission(self, request):
+        return self.has_moderate_permission(request)
 
     def get_queryset(self, request):
         return super().get_queryset(request).order_by("status", "-created_at")
 
     @admin.action(description="Resolved: the listing was corrected", permissions=["moderate"])
     def resolve(self, request, queryset):
-        _moderated(
-            self, request, queryset, lambda r, by: report_resolve(report=r, by=by), "resolved"
-        )
+        return self._close_selected(request, queryset, report_resolve, "resolved")
 
     @admin.action(description="Dismiss: nothing to change", permissions=["moderate"])
     def dismiss(self, request, queryset):
-        _moderated(
-            self, request, queryset, lambda r, by: report_dismiss(report=r, by=by), "dismissed"
+        return self._close_selected(request, queryset, report_dismiss, "dismissed")
+
+    def _close_selected(self, request, queryset, close, done: str):
+        """Close the reports with one resolution note, asked for on a page of its own first."""
+        resolution = request.POST.get("resolution", "").strip()
+        if resolution:
+            _moderated(
+                self,
+                request,
+                queryset,
+                lambda r, by: close(report=r, by=by, resolution=resolution),
+                done,
+            )
+            return None
+        asked = "resolution" in request.POST
+        reports = list(queryset.select_related("provider")[:100])
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Close {len(reports)} report{'s' if len(reports) != 1 else ''}: {done}",
+            "reports": reports,
+            "action": request.POST.get("action", ""),
+            "select_across": request.POST.get("select_across", "0"),
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "done": done,
+            "error": "Write a resolution note to close the reports." if asked else "",
+        }
+        return TemplateResponse(
+            request,
+            "admin/services/report/close_selected.html",
+            context,
+            status=400 if asked else 200,
         )
 
 
@@ -787,13 +970,68 @@ class OutgoingEmailAdmin(ReadOnlyAdmin):
         _send_again(self, request, list(queryset))
 
 
+class ReviewReasonFilter(admin.SimpleListFilter):
+    title = "why it needs review"
+    parameter_name = "why"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("changes", "Changes waiting for our check"),
+            ("licence", "Licence expired or expiring"),
+            ("reported", "Open reports"),
+            ("unchecked", "Not verified for 12 months, or never"),
+        ]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        stale = today - datetime.timedelta(days=REVIEW_AFTER_DAYS)
+        match self.value():
+            case "changes":
+                return queryset.filter(
+                    Exists(ProposedChange.objects.waiting().filter(provider=OuterRef("pk")))
+                )
+            case "licence":
+                return queryset.published().filter(
+                    Exists(Qualification.objects.lapsing(today).filter(provider=OuterRef("pk")))
+                )
+            case "reported":
+                return queryset.published().filter(open_reports__gt=0)
+            case "unchecked":
+                return queryset.published().verified_before(stale)
+        return queryset
+
+
+class ReviewChangeList(ChangeList):
+    """The review list, with what each listing on the page is waiting for: one query for the
+    page's rows, rather than subqueries the capped count would work out for every match."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        self.result_list = list(self.result_list)
+        today = timezone.localdate()
+        lapsing = Qualification.objects.lapsing(today).filter(provider=OuterRef("pk"))
+        waiting = ProposedChange.objects.waiting().filter(provider=OuterRef("pk"))
+        reasons = Provider.objects.filter(pk__in=[row.pk for row in self.result_list]).values_list(
+            "pk",
+            Subquery(lapsing.order_by("expires_on").values("expires_on")[:1]),
+            Subquery(waiting.order_by().values("provider").annotate(n=Count("pk")).values("n")),
+        )
+        found = (
+            {pk: (expires, changes) for pk, expires, changes in reasons} if self.result_list else {}
+        )
+        for row in self.result_list:
+            row.licence_expires, row.changes_waiting = found.get(row.pk, (None, 0))
+
+
 @admin.register(ListingForReview)
 class ListingForReviewAdmin(admin.ModelAdmin):
-    """Published listings staff should check: not verified for a year, or reported as wrong."""
+    """Listings staff should check (Provider.objects.needs_review()): published ones not
+    verified for a year, reported as wrong, or with a licence expired or expiring; and any
+    with a provider's change waiting for staff."""
 
-    list_display = ["edit_link", "last_verified", "open_reports", "why"]
+    list_display = ["edit_link", "status", "last_verified", "open_reports", "why"]
     list_display_links = None
-    list_filter = [OpenReportsFilter, VerificationAgeFilter]
+    list_filter = [ReviewReasonFilter, OpenReportsFilter, VerificationAgeFilter]
     search_fields = ["name", "=slug"]
     list_per_page = 50
     paginator = LargeTablePaginator
@@ -802,6 +1040,9 @@ class ListingForReviewAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return ListingForReview.objects.needs_review()
+
+    def get_changelist(self, request, **kwargs):
+        return ReviewChangeList
 
     def get_ordering(self, request):
         # Listings with reports first, then the longest unchecked.
@@ -827,6 +1068,26 @@ class ListingForReviewAdmin(admin.ModelAdmin):
     @admin.display(description="why")
     def why(self, listing):
         reasons = []
+        if listing.changes_waiting:
+            count = listing.changes_waiting
+            reasons.append(
+                format_html(
+                    '<a href="{}?provider__id__exact={}">{} change{} waiting for our check</a>',
+                    reverse("admin:services_proposedchange_changelist"),
+                    listing.pk,
+                    count,
+                    "s" if count != 1 else "",
+                )
+            )
+        if listing.status != Provider.Status.PUBLISHED:
+            return format_html_join("; ", "{}", ((reason,) for reason in reasons))
+        if listing.licence_expires is not None:
+            expires = date_format(listing.licence_expires, "j M Y")
+            reasons.append(
+                f"licence expired {expires}"
+                if listing.licence_expires < timezone.localdate()
+                else f"licence expires {expires}"
+            )
         if listing.open_reports:
             reasons.append(
                 f"{listing.open_reports} open report{'s' if listing.open_reports != 1 else ''}"
@@ -836,4 +1097,4 @@ class ListingForReviewAdmin(admin.ModelAdmin):
             reasons.append("never verified")
         elif listing.last_verified < stale:
             reasons.append("not verified for over 12 months")
-        return "; ".join(reasons)
+        return format_html_join("; ", "{}", ((reason,) for reason in reasons))

@@ -11,12 +11,14 @@ services/templatetags/directory.py.
 import functools
 import html
 
+from django.core.files.storage import default_storage
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from services.fixed_urls import around_slug
+from services.photos import CARD_HEIGHT, CARD_WIDTH
 
 # The same few hundred texts (option labels, concerns, towns) come on every page:
 # each is escaped once.
@@ -67,11 +69,14 @@ def _card(provider, url: str, this_year: int, language: str, saved: set[int] | N
     if lead is not None:
         # The profile shows the service the card led with first (services/profiles.py).
         url += f"{'&' if '?' in url else '?'}service={lead['uuid']}"
-    parts = [
-        f'<li class="card">\n  <article aria-labelledby="provider-{pk}">\n'
+    card = provider.card or {}
+    parts = [f'<li class="card">\n  <article aria-labelledby="provider-{pk}">\n']
+    if photo := card.get("photo"):
+        parts.append(_photo(photo, card.get("photo_alt", "")))
+    parts.append(
         f'    <h3 id="provider-{pk}"><a href="{escape(url)}">{escape(provider.name)}</a></h3>\n'
-    ]
-    credentials = (provider.card or {}).get("credentials")
+    )
+    credentials = card.get("credentials")
     if credentials:
         titles = " · ".join(
             escape(c["title"])
@@ -79,6 +84,8 @@ def _card(provider, url: str, this_year: int, language: str, saved: set[int] | N
             for c in credentials
         )
         parts.append(f'    <p class="credentials">{titles}</p>\n')
+    if introduction := card.get("introduction"):
+        parts.append(f'    <p class="introduction">{html.escape(introduction)}</p>\n')
     approaches = (
         f' <span class="muted">· {escape(provider.card_approaches)}</span>'
         if provider.card_approaches
@@ -92,7 +99,7 @@ def _card(provider, url: str, this_year: int, language: str, saved: set[int] | N
         more = " and more" if len(others) > OTHER_CONCERNS_SHOWN else ""
         parts.append(f'    <p class="concerns">Works with: {", ".join(names)}{more}</p>\n')
     # A group takes members, not clients.
-    shown = [lead] if lead is not None else (provider.card or {}).get("services", [])
+    shown = [lead] if lead is not None else card.get("services", [])
     joining = "members" if shown and all(s.get("is_group") for s in shown) else "clients"
     if provider.accepting_new_clients:
         accepting = f'<li class="yes">Taking new {joining}</li>'
@@ -130,6 +137,16 @@ def _card(provider, url: str, this_year: int, language: str, saved: set[int] | N
         parts.append(f'    <p class="card-actions">{button}</p>\n')
     parts.append("  </article>\n</li>\n")
     return "".join(parts)
+
+
+def _photo(name: str, alt: str) -> str:
+    """The card's photo: its size set, so the card keeps its space while it loads, and
+    loaded only when the card comes near the screen."""
+    return (
+        f'    <img class="card-photo" src="{html.escape(default_storage.url(name))}"'
+        f' width="{CARD_WIDTH}" height="{CARD_HEIGHT}" alt="{html.escape(alt)}"'
+        ' loading="lazy" decoding="async">\n'
+    )
 
 
 @functools.lru_cache(maxsize=1024)

@@ -588,3 +588,59 @@ REPORT_DETAILS = {
     "closed": "Their website says they stopped seeing clients last month.",
     "other": "The fees on their own website are higher than the ones shown here.",
 }
+
+
+def demo_photo(seed: int, size: int = 480) -> bytes:
+    """A made-up, portrait-like picture (a JPEG): a head and shoulders in soft colours on a
+    plain background, with a little grain so it compresses as a photo does. No one's face,
+    and nothing downloaded. The same seed gives the same picture."""
+    import io
+    import random
+
+    from PIL import Image, ImageDraw, ImageFilter
+
+    r = random.Random(f"photo-{seed}")
+    top, bottom = r.choice(PHOTO_BACKGROUNDS)
+    picture = Image.linear_gradient("L").resize((size, size))
+    picture = Image.composite(
+        Image.new("RGB", (size, size), bottom), Image.new("RGB", (size, size), top), picture
+    )
+    draw = ImageDraw.Draw(picture)
+    skin, hair, clothes = r.choice(SKIN_TONES), r.choice(HAIR_COLOURS), r.choice(CLOTHES)
+    middle = size // 2 + r.randint(-size // 20, size // 20)
+    head = size * r.uniform(0.17, 0.21)
+    neck_top = size * 0.42
+    # Shoulders, neck, hair behind the head, the head.
+    draw.ellipse([middle - size * 0.42, size * 0.72, middle + size * 0.42, size * 1.35], clothes)
+    draw.rectangle([middle - head * 0.35, neck_top, middle + head * 0.35, size * 0.8], skin)
+    long_hair = r.random() < 0.5
+    draw.ellipse(
+        [
+            middle - head * 1.15,
+            neck_top - head * 1.35,
+            middle + head * 1.15,
+            neck_top + (head * 1.1 if long_hair else -head * 0.2),
+        ],
+        hair,
+    )
+    draw.ellipse(
+        [middle - head, neck_top - head * 1.15, middle + head, neck_top + head * 0.6], skin
+    )
+    picture = picture.filter(ImageFilter.GaussianBlur(size / 160))
+    grain = Image.effect_noise((size, size), 18).convert("RGB")
+    picture = Image.blend(picture, grain, 0.06)
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+PHOTO_BACKGROUNDS = [
+    ((214, 224, 230), (150, 170, 182)),
+    ((232, 226, 214), (188, 176, 154)),
+    ((222, 232, 218), (160, 182, 152)),
+    ((236, 220, 222), (190, 160, 166)),
+    ((228, 228, 236), (170, 170, 196)),
+]
+SKIN_TONES = [(241, 204, 177), (224, 172, 138), (198, 134, 98), (141, 85, 54), (92, 58, 40)]
+HAIR_COLOURS = [(40, 30, 24), (90, 62, 40), (150, 110, 70), (200, 170, 120), (120, 120, 124)]
+CLOTHES = [(52, 84, 120), (120, 60, 70), (60, 110, 90), (90, 90, 96), (180, 140, 80)]

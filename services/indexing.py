@@ -110,8 +110,14 @@ def result_card(facts: ListingFacts) -> dict:
     services = [f.service for f in facts.services]
     priced = [s for s in services if not s.is_free]
     fees = [fee for s in priced for fee in (s.fee_min, s.fee_max) if fee is not None]
+    provider = facts.provider
     return {
-        "kind": facts.provider.kind,
+        "kind": provider.kind,
+        "introduction": provider.introduction,
+        # The stored file's name, not its address: the address is the storage's to give
+        # (services/cards.py), so a new MEDIA_URL or bucket needs no rebuild of the cards.
+        "photo": provider.photo_card.name or None,
+        "photo_alt": provider.photo_alt if provider.photo_card else "",
         # Sorted, so a card is the same whether built from saved rows or from a plan.
         "types": _unique(sorted((s.support_type.slug, s.support_type.name) for s in services)),
         "approaches": _unique(sorted(name for f in facts.services for _slug, name in f.approaches)),

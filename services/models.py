@@ -468,23 +468,26 @@ class Qualification(models.Model):
         related_name="+",
     )
     verified_how = models.CharField(
-        "checked by", max_length=12, choices=CheckedBy, blank=True, db_default=""
+        "checked by", max_length=12, choices=CheckedBy, blank=True, default="", db_default=""
     )
     register_url = models.URLField(
         "register entry",
         blank=True,
+        default="",
         db_default="",
         help_text="The link to this registration on the register.",
     )
     expires_on = models.DateField(
         "registration expires on", null=True, blank=True, help_text="For a licence or registration."
     )
-    verification_note = models.CharField(max_length=300, blank=True, db_default="")
+    verification_note = models.CharField(max_length=300, blank=True, default="", db_default="")
 
     objects = QualificationQuerySet.as_manager()
 
     class Meta:
         ordering = ["kind", "title"]
+        # The "needs review" list looks for licences expired or expiring soon.
+        indexes = [models.Index(fields=["kind", "expires_on"], name="qualification_expiry")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(year__isnull=True) | Q(year__gte=EARLIEST_YEAR),
@@ -1401,6 +1404,7 @@ class Report(models.Model):
     resolution = models.TextField(
         "resolution note",
         blank=True,
+        default="",
         db_default="",
         help_text="What staff found and did; required to close.",
     )

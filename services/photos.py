@@ -15,7 +15,6 @@ is committed.
 import io
 import math
 import secrets
-import warnings
 from dataclasses import dataclass
 
 from django import forms
@@ -36,13 +35,16 @@ PROFILE_QUALITY = 75
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
 MAX_BYTES = 5 * 1024 * 1024
-# 8000 x 5000: more than any phone's default photo. Decoded, that is 160 MB of RGBA at most,
-# which is about as much as a request should ever hold.
+# 8000 x 5000: more than a phone's photo at its usual setting. A JPEG is decoded at a
+# fraction of its size; a PNG or WebP this large is 160 MB of RGBA for a moment, about as
+# much as a request should ever hold.
 MAX_PIXELS = 40_000_000
 # Below this the card's 192-pixel file would be an enlargement.
 MIN_SIDE = 200
 
-NOT_A_PICTURE = "This file is not a JPEG, PNG or WebP picture. Choose a photo saved in one of those formats."
+NOT_A_PICTURE = (
+    "This file is not a JPEG, PNG or WebP picture. Choose a photo saved in one of those formats."
+)
 TOO_LARGE = (
     "The photo is larger than 5 MB (this one is %(size)s). "
     "Choose a smaller file, or save a copy at a lower quality and choose that."
@@ -83,10 +85,9 @@ def photo_prepare(upload) -> Photo:
     source = io.BytesIO(data) if data is not None else upload
     source.seek(0)
     try:
-        with warnings.catch_warnings():
-            # Pillow only warns between its own limit and twice it: refuse there too.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(source, formats=ACCEPTED_FORMATS)
+        # Past twice its own limit Pillow refuses to open a picture (DecompressionBombError);
+        # below that, it only warns, and MAX_PIXELS (far lower) refuses it here.
+        image = Image.open(source, formats=ACCEPTED_FORMATS)
         width, height = image.size
         if width * height > MAX_PIXELS:
             raise ValidationError(TOO_MANY_PIXELS, code="too_many_pixels")
@@ -100,11 +101,16 @@ def photo_prepare(upload) -> Photo:
         # Decoding every pixel is the real check: a file that only starts like a picture
         # (or is cut short) fails here.
         image.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+    except Image.DecompressionBombError as error:
         raise ValidationError(TOO_MANY_PIXELS, code="too_many_pixels") from error
     except (OSError, SyntaxError, ValueError, EOFError, TypeError) as error:
         # OSError includes Pillow's UnidentifiedImageError: not one of the three formats.
         raise ValidationError(NOT_A_PICTURE, code="not_a_picture") from error
+    # Shrunk at once to a whole fraction still larger than needed: what follows works on a
+    # few hundred thousand pixels, and the full-size copy can go.
+    factor = min(image.size) // (PROFILE_WIDTH * DENSITY)
+    if factor > 1 and image.mode in ("RGB", "RGBA", "L", "LA"):
+        image = image.reduce(factor)
     image = _srgb(_upright(image))
     profile = ImageOps.fit(
         image,

@@ -35,24 +35,25 @@ def report_submit(
     return report
 
 
-def _close(*, report: Report, status: str, by) -> Report:
+def _close(*, report: Report, status: str, by, resolution: str) -> Report:
     Provider.objects.lock(report.provider_id)
     report = Report.objects.select_for_update().get(pk=report.pk)
     report.status = status
     report.closed_at = timezone.now()
     report.closed_by = by
-    report.save(update_fields=["status", "closed_at", "closed_by"])
+    report.resolution = resolution.strip()
+    report.save(update_fields=["status", "closed_at", "closed_by", "resolution"])
     reports_recount(provider_id=report.provider_id)
     return report
 
 
 @transaction.atomic
-def report_resolve(*, report: Report, by) -> Report:
-    """The listing was corrected."""
-    return _close(report=report, status=Report.Status.RESOLVED, by=by)
+def report_resolve(*, report: Report, by, resolution: str = "") -> Report:
+    """The listing was corrected; the resolution note says how (staff pages require one)."""
+    return _close(report=report, status=Report.Status.RESOLVED, by=by, resolution=resolution)
 
 
 @transaction.atomic
-def report_dismiss(*, report: Report, by) -> Report:
-    """Staff checked and nothing needed changing."""
-    return _close(report=report, status=Report.Status.DISMISSED, by=by)
+def report_dismiss(*, report: Report, by, resolution: str = "") -> Report:
+    """Staff checked and nothing needed changing; the note says what they found."""
+    return _close(report=report, status=Report.Status.DISMISSED, by=by, resolution=resolution)

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from reversion.models import Version
 
@@ -429,3 +430,18 @@ def test_the_website_field_is_a_real_field_here(client, listing):
     page = client.get(edit_url(listing)).content.decode()
     assert "Leave this empty" not in page
     assert 'name="website"' in page
+
+
+def test_approving_a_change_to_something_since_removed_says_so(client, listing, staff_user):
+    signed_in(client, "hannah@example.org")
+    qualification = listing.qualifications.get()
+    client.post(
+        edit_url(listing, "services:my_listing_qualification", qualification.pk),
+        {"kind": "licence", "title": "Registered member", "issuer": "BACP", "number": "777"},
+    )
+    change = ProposedChange.objects.get(provider=listing, fact="qualification")
+    qualification.delete()
+    with pytest.raises(ValidationError, match="has been removed since"):
+        moderation.change_approve(change=change, by=staff_user)
+    change.refresh_from_db()
+    assert change.state == "waiting"

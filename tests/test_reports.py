@@ -81,7 +81,14 @@ def test_editor_sees_the_queues_and_closes_reports(editor_client, editor, listin
     report = report_submit(provider=listings["reported"], problem="not_taking")
     assert review_names(editor_client.get(REVIEW))[0] == "Reported Listing"
     response = editor_client.post(
-        REPORTS, {"action": "resolve", "_selected_action": [report.pk], "index": 0}, follow=True
+        REPORTS,
+        {
+            "action": "resolve",
+            "_selected_action": [report.pk],
+            "index": 0,
+            "resolution": "They are taking clients again.",
+        },
+        follow=True,
     )
     assert "1 report resolved." in [str(m) for m in response.context["messages"]]
     report.refresh_from_db()

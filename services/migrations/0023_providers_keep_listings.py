@@ -56,6 +56,7 @@ class Migration(migrations.Migration):
             name="register_url",
             field=models.URLField(
                 blank=True,
+                default="",
                 db_default="",
                 help_text="The link to this registration on the register.",
                 verbose_name="register entry",
@@ -64,7 +65,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="qualification",
             name="verification_note",
-            field=models.CharField(blank=True, db_default="", max_length=300),
+            field=models.CharField(blank=True, default="", db_default="", max_length=300),
         ),
         migrations.AddField(
             model_name="qualification",
@@ -88,6 +89,7 @@ class Migration(migrations.Migration):
                     ("document", "Seeing the certificate or document"),
                     ("issuer", "Asking the issuing body"),
                 ],
+                default="",
                 db_default="",
                 max_length=12,
                 verbose_name="checked by",
@@ -98,6 +100,7 @@ class Migration(migrations.Migration):
             name="resolution",
             field=models.TextField(
                 blank=True,
+                default="",
                 db_default="",
                 help_text="What staff found and did; required to close.",
                 verbose_name="resolution note",
@@ -288,5 +291,9 @@ class Migration(migrations.Migration):
                     ),
                 ],
             },
+        ),
+        migrations.AddIndex(
+            model_name="qualification",
+            index=models.Index(fields=["kind", "expires_on"], name="qualification_expiry"),
         ),
     ]

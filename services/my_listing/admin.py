@@ -258,6 +258,12 @@ class ProposedChangeAdmin(DecisionAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_fields(self, request, obj=None):
+        if obj is not None and obj.state == ProposedChange.State.WAITING:
+            # Nothing decided yet: the note is typed under the buttons.
+            return self.fields[:4]
+        return self.fields
+
     def get_readonly_fields(self, request, obj=None):
         return [
             name for line in self.fields for name in (line if isinstance(line, tuple) else (line,))

@@ -55,6 +55,19 @@ def change_propose(
     )
 
 
+def _target(model, change: ProposedChange, provider: Provider):
+    """The qualification or service the change was for; None for a new one."""
+    if not change.target_id:
+        return None
+    try:
+        return model.objects.get(pk=change.target_id, provider=provider)
+    except model.DoesNotExist:
+        raise ValidationError(
+            f"The {model._meta.verbose_name} this change was for has been removed since; "
+            "reject the change with a note instead."
+        ) from None
+
+
 def _waiting(change: ProposedChange) -> ProposedChange:
     change = ProposedChange.objects.select_for_update().get(pk=change.pk)
     if change.state != ProposedChange.State.WAITING:
@@ -78,19 +91,11 @@ def _apply(change: ProposedChange, by) -> None:
             setattr(provider, change.fact, value)
             provider.full_clean(exclude=["slug"])
         elif change.fact == Fact.QUALIFICATION:
-            instance = (
-                Qualification.objects.get(pk=change.target_id, provider=provider)
-                if change.target_id
-                else None
-            )
+            instance = _target(Qualification, change, provider)
             form = bound(QualificationForm, change.new_value, instance=instance, provider=provider)
             _save(form)
         elif change.fact in (Fact.SERVICE, Fact.SUPPORT_TYPE):
-            instance = (
-                Service.objects.get(pk=change.target_id, provider=provider)
-                if change.target_id
-                else None
-            )
+            instance = _target(Service, change, provider)
             data = change.new_value
             if instance is not None:
                 # Only the vouched field changes; the rest stays as the provider left it.

@@ -9,6 +9,7 @@ from django.utils import timezone
 from services.models import (
     REVIEW_AFTER_DAYS,
     OutgoingEmail,
+    ProposedChange,
     Provider,
     Recommendation,
     Report,
@@ -49,5 +50,6 @@ def listing_ages(context):
         "needs_review": Provider.objects.needs_review(today).count(),
         "open_reports": Report.objects.filter(status=Report.Status.OPEN).count(),
         "pending_recommendations": Recommendation.objects.pending().count(),
+        "changes_waiting": ProposedChange.objects.waiting().count(),
         "unsent_emails": OutgoingEmail.objects.exclude(state=OutgoingEmail.State.SENT).count(),
     }

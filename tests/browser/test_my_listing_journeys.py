@@ -2,16 +2,18 @@
 shows in the results within 2 s, a photo, a qualification that waits for staff, and staff's
 decision that the provider then sees."""
 
+import datetime
 import io
 import re
 import time
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 from PIL import Image
 from playwright.sync_api import expect
 
-from services.models import ProposedChange
+from services.models import ProposedChange, Qualification
 
 pytestmark = pytest.mark.browser
 
@@ -95,3 +97,61 @@ def test_a_provider_changes_a_fee_and_adds_a_photo_and_a_qualification(
     screenshot(page, "my-listing-waiting")
     assert_no_axe_violations(page, "my listing, a change waiting")
     assert ProposedChange.objects.filter(state="waiting", fact="qualification").count() == 1
+
+
+def test_staff_approve_a_licence_verify_it_with_evidence_and_the_provider_sees_it(
+    directory, new_page, screenshot, django_user_model
+):
+    provider = new_page(width=360)
+    sign_in(provider, "hello@lucia-ferrer.example.org")
+    provider.get_by_role("link", name="Add a qualification").click()
+    provider.get_by_label("Kind").select_option(label="Licence or registration")
+    provider.get_by_label("Title").fill("Registered psychotherapist")
+    provider.get_by_label("Issuing body").fill("UKCP")
+    provider.get_by_label("Registration or licence number").fill("UK-112233")
+    provider.get_by_role("button", name="Send for our check").click()
+    expect(provider.get_by_role("heading", name="Waiting for our check")).to_be_visible()
+
+    # Staff approve it from the queue, with a note the provider reads.
+    desk = django_user_model.objects.create_superuser("desk", "desk@example.org", PASSWORD)
+    staff = new_page(width=1280)
+    staff.goto("/admin/login/?next=/admin/services/proposedchange/")
+    staff.get_by_label("Username:").fill("desk")
+    staff.get_by_label("Password:").fill(PASSWORD)
+    staff.get_by_role("button", name="Log in").click()
+    change = ProposedChange.objects.get(state="waiting", fact="qualification")
+    staff.goto(f"/admin/services/proposedchange/{change.pk}/change/")
+    expect(staff.get_by_role("cell", name="UK-112233")).to_be_visible()
+    staff.get_by_label("Note to the provider").fill("Welcome: we found you on the UKCP register.")
+    screenshot(staff, "admin-approve-qualification")
+    staff.get_by_role("button", name="Approve").click()
+    expect(staff.get_by_text("was approved.")).to_be_visible()
+
+    # Then verify it with evidence, on the listing's page.
+    licence = Qualification.objects.get(number="UK-112233")
+    listing = licence.provider
+    staff.goto(f"/admin/services/provider/{listing.pk}/change/")
+    prefix = staff.locator(f'input[name$="-id"][value="{licence.pk}"]').get_attribute("name")[:-3]
+    today = timezone.localdate()
+    staff.locator(f'[name="{prefix}-verified_on"]').fill(today.isoformat())
+    staff.locator(f'[name="{prefix}-verified_how"]').select_option("register")
+    staff.locator(f'[name="{prefix}-register_url"]').fill(
+        "https://www.psychotherapy.org.uk/find-a-therapist/UK-112233"
+    )
+    expires = today + datetime.timedelta(days=360)
+    staff.locator(f'[name="{prefix}-expires_on"]').fill(expires.isoformat())
+    staff.get_by_role("button", name="Save", exact=True).click()
+    expect(staff.locator(".messagelist")).to_contain_text("was changed successfully")
+    licence.refresh_from_db()
+    assert licence.verified_by == desk and licence.verified_how == "register"
+    assert licence.expires_on == expires
+
+    # The provider sees the outcome and the note; the public sees the check.
+    provider.reload()
+    expect(provider.get_by_role("heading", name="What we decided")).to_be_visible()
+    expect(provider.get_by_text("we found you on the UKCP register")).to_be_visible()
+    checked = f"checked by us {today.day} {today:%B %Y}"
+    expect(provider.get_by_text(checked)).to_be_visible()
+    screenshot(provider, "my-listing-decided")
+    outcome = [m for m in mail.outbox if "approved" in m.subject]
+    assert outcome and "we found you on the UKCP register" in outcome[0].body

@@ -43,6 +43,7 @@ from services.models import (
     SupportType,
     listings_changed,
 )
+from services.photos import photo_prepare, photo_save
 from services.planner_statistics import planner_statistics_update
 
 INSIDE_POSTCODE_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
@@ -151,6 +152,8 @@ def _column_value(field, obj, now):
     value = getattr(obj, field.attname)
     if isinstance(field, models.JSONField):
         return json.dumps(value)
+    if isinstance(field, models.FileField):
+        return value.name or ""  # the stored file's name, as Django saves it
     return value
 
 
@@ -170,8 +173,15 @@ class Command(BaseCommand):
             action="store_true",
             help="Do nothing if there are providers already (for `make run`).",
         )
+        parser.add_argument(
+            "--photos",
+            type=int,
+            default=0,
+            help="Give up to this many published practitioners a made-up photo (default none),"
+            " saved to the default storage (MEDIA_ROOT).",
+        )
 
-    def handle(self, *args, providers, seed, batch_size, if_empty, **options):
+    def handle(self, *args, providers, seed, batch_size, if_empty, photos, **options):
         if providers < 0 or batch_size < 1:
             raise CommandError("--providers must be 0 or more and --batch-size at least 1.")
         if if_empty and Provider.objects.exists():
@@ -184,7 +194,9 @@ class Command(BaseCommand):
         if not EverydayPhrase.objects.exists():
             call_command("loaddata", "everyday_words", verbosity=0)
         generator = ListingGenerator(
-            seed=seed, taken_slugs=set(Provider.objects.values_list("slug", flat=True))
+            seed=seed,
+            taken_slugs=set(Provider.objects.values_list("slug", flat=True)),
+            photos=photos,
         )
         started = time.monotonic()
         made = 0
@@ -216,11 +228,14 @@ def in_sentence(name: str) -> str:
 class ListingGenerator:
     """Makes provider plans from a seeded random stream and writes them in bulk."""
 
-    def __init__(self, *, seed: int, taken_slugs: set[str]):
+    def __init__(self, *, seed: int, taken_slugs: set[str], photos: int = 0):
         self.random = random.Random(seed)
         # Recommendations and reports draw from their own stream, so adding them changed
         # none of the listings a seed gives.
         self.feedback_random = random.Random(f"feedback-{seed}")
+        # Photos likewise: asking for them changes nothing else.
+        self.photo_random = random.Random(f"photos-{seed}")
+        self.photos_left = photos
         self.now = timezone.now()
         self.today = timezone.localdate()
         self.taken_slugs = taken_slugs
@@ -391,11 +406,23 @@ class ListingGenerator:
             1 for values in plan["recommendations"] if values[6] == "approved"
         )
         provider.open_reports = len(plan["reports"])  # all open
+        if self.photos_left and status == "published" and not is_organisation:
+            self.plan_photo(provider)
         # The same document and card services.indexing builds from saved rows.
         facts = self.facts(plan)
         provider.search_document = search_document(facts)
         provider.card = result_card(facts)
         return plan
+
+    def plan_photo(self, provider: Provider) -> None:
+        """A made-up portrait for about one practitioner in three, until the number asked
+        for is reached (about 20 ms each: the picture drawn, checked and resized)."""
+        if self.photo_random.random() >= 0.35:
+            return
+        self.photos_left -= 1
+        picture = data.demo_photo(self.photo_random.randrange(1 << 30))
+        photo_save(provider=provider, upload=photo_prepare(picture))
+        provider.photo_alt = "A drawing of a person's head and shoulders (a demo picture)"
 
     def facts(self, plan: dict) -> ListingFacts:
         terms = self.terms
