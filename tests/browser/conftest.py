@@ -23,7 +23,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from services.indexing import search_index_update
 from services.management.commands.seed_demo import insert_rows
@@ -154,6 +154,29 @@ def new_page(chromium, live_server):
         if urlsplit(url).scheme not in ("data", "about") and urlsplit(url).netloc != server
     ]
     assert not elsewhere, f"requests that left the live server: {elsewhere}"
+
+
+STAFF_PASSWORD = "a-long-browser-test-password"
+
+
+@pytest.fixture
+def staff_page(new_page, django_user_model):
+    """staff_page(username, next="/admin/") -> (a 1280 px page signed in to the admin as a new
+    superuser of that name, the user)."""
+
+    def sign_in(username, next="/admin/"):
+        user = django_user_model.objects.create_superuser(
+            username, f"{username}@example.org", STAFF_PASSWORD
+        )
+        page = new_page(width=1280)
+        page.goto(f"/admin/login/?next={next}")
+        page.get_by_label("Username:").fill(username)
+        page.get_by_label("Password:").fill(STAFF_PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        return page, user
+
+    return sign_in
 
 
 @pytest.fixture

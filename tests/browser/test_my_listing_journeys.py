@@ -18,7 +18,6 @@ from services.models import ProposedChange, Qualification
 pytestmark = pytest.mark.browser
 
 LINK = re.compile(r"https?://[^/\s]+(/my-listing/sign-in/[^/\s]+/)")
-PASSWORD = "a-long-browser-test-password"
 
 
 def sign_in(page, email):
@@ -100,7 +99,7 @@ def test_a_provider_changes_a_fee_and_adds_a_photo_and_a_qualification(
 
 
 def test_staff_approve_a_licence_verify_it_with_evidence_and_the_provider_sees_it(
-    directory, new_page, screenshot, django_user_model
+    directory, new_page, staff_page, screenshot
 ):
     provider = new_page(width=360)
     sign_in(provider, "hello@lucia-ferrer.example.org")
@@ -113,12 +112,7 @@ def test_staff_approve_a_licence_verify_it_with_evidence_and_the_provider_sees_i
     expect(provider.get_by_role("heading", name="Waiting for our check")).to_be_visible()
 
     # Staff approve it from the queue, with a note the provider reads.
-    desk = django_user_model.objects.create_superuser("desk", "desk@example.org", PASSWORD)
-    staff = new_page(width=1280)
-    staff.goto("/admin/login/?next=/admin/services/proposedchange/")
-    staff.get_by_label("Username:").fill("desk")
-    staff.get_by_label("Password:").fill(PASSWORD)
-    staff.get_by_role("button", name="Log in").click()
+    staff, desk = staff_page("desk", next="/admin/services/proposedchange/")
     change = ProposedChange.objects.get(state="waiting", fact="qualification")
     staff.goto(f"/admin/services/proposedchange/{change.pk}/change/")
     expect(staff.get_by_role("cell", name="UK-112233")).to_be_visible()

@@ -11,17 +11,10 @@ from services.models import Provider
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "a-long-browser-test-password"
-
 
 @pytest.fixture
-def signed_in(directory, new_page, django_user_model):
-    django_user_model.objects.create_superuser("csv-staff", "csv@example.org", PASSWORD)
-    page = new_page(width=1280)
-    page.goto("/admin/login/?next=/admin/services/provider/")
-    page.get_by_label("Username:").fill("csv-staff")
-    page.get_by_label("Password:").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+def signed_in(directory, staff_page):
+    page, _staff = staff_page("csv-staff", next="/admin/services/provider/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("provider")
     return page
 

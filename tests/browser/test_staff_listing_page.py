@@ -14,18 +14,10 @@ from services.models import ListingManager, ProposedChange, Provider, Qualificat
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "a-long-browser-test-password"
-
 
 @pytest.fixture
-def signed_in(directory, new_page, django_user_model):
-    django_user_model.objects.create_superuser("desk", "desk@example.org", PASSWORD)
-    page = new_page(width=1280)
-    page.goto("/admin/login/?next=/admin/")
-    page.get_by_label("Username:").fill("desk")
-    page.get_by_label("Password:").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_be_visible()
+def signed_in(directory, staff_page):
+    page, _staff = staff_page("desk")
     return page
 
 
