@@ -338,14 +338,13 @@ def my_listing_qualification(request, provider, qualification=None):
     form = QualificationForm(request.POST, instance=instance, provider=provider)
     if not form.is_valid():
         return render(request, template, {**context, "form": form}, status=400)
-    fields = list(form._meta.fields)
     moderation.change_propose(
         provider=provider,
         fact=Fact.QUALIFICATION,
         by=request.user,
         target_id=instance.pk if instance else None,
         old_value=old,
-        new_value=moderation.form_data(form, fields),
+        new_value=moderation.form_data(form),
     )
     return _done(request, provider, "Thank you. We will check it and add it to your listing.")
 
@@ -375,19 +374,15 @@ def my_listing_photo(request, provider):
     if not form.is_valid():
         return render(request, template, {**context, "form": form, "multipart": True}, status=400)
     data = form.cleaned_data
-
-    def change(locked):
-        if data["photo"]:
-            photos.photo_save(provider=locked, upload=data["photo"])
-        elif data.get("remove_photo"):
-            photos.photo_remove(provider=locked)
-            return
-        locked.photo_alt = data["photo_alt"].strip()
-
     with listing_edit(
         provider_id=provider.pk, by=request.user, comment="Photo changed by the provider."
     ) as locked:
-        change(locked)
+        if data.get("remove_photo"):
+            photos.photo_remove(provider=locked)
+        else:
+            if data["photo"]:
+                photos.photo_save(provider=locked, upload=data["photo"])
+            locked.photo_alt = data["photo_alt"].strip()
     return _done(request, provider, "Saved. Your photo is live.")
 
 
