@@ -184,6 +184,21 @@ REVIEW_AFTER_DAYS = 365
 LICENCE_EXPIRY_WARNING_DAYS = 30
 
 
+# The wait for a first session a provider can give, in weeks: 0 is "within a week" (for a
+# group, the next meeting).
+WAIT_WEEKS = [
+    (0, "Within a week"),
+    (1, "About 1 week"),
+    (2, "About 2 weeks"),
+    (3, "About 3 weeks"),
+    (4, "About 4 weeks"),
+    (6, "About 6 weeks"),
+    (8, "About 2 months"),
+    (12, "About 3 months"),
+    (26, "About 6 months or more"),
+]
+
+
 class ProviderQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Provider.Status.PUBLISHED)
@@ -272,8 +287,50 @@ class Provider(models.Model):
 
     accepting_new_clients = models.BooleanField(default=True)
     accepting_confirmed_on = models.DateField(
-        "accepting new clients confirmed on", null=True, blank=True
+        "availability confirmed on",
+        null=True,
+        blank=True,
+        help_text="When the provider last said whether they take new clients, and how long the"
+        " wait is. A date within the last month ends a lapse.",
     )
+    # "Taking new clients" lapses unless confirmed (services/upkeep/availability.py): when
+    # the provider was last asked, and whether the answer is overdue. Only that command sets
+    # `availability_lapsed`; save() clears it once the confirmation is recent again.
+    availability_reminded_on = models.DateField(null=True, blank=True, editable=False)
+    availability_lapsed = models.BooleanField(default=False, db_default=False, editable=False)
+    # Set when enquiries in a row went unanswered (services/upkeep/replies.py): the listing
+    # stops matching "taking new clients" until the provider answers one or confirms.
+    paused_for_replies_at = models.DateTimeField(
+        "paused for unanswered enquiries",
+        null=True,
+        blank=True,
+        help_text="Clear it to release the listing; it is released by itself when the provider"
+        " answers an enquiry or confirms their availability.",
+    )
+    # What "taking new clients" means wherever it is searched or published: said, confirmed
+    # in time and not paused. Computed by the database, so no write can leave it stale.
+    accepting_now = models.GeneratedField(
+        expression=models.ExpressionWrapper(
+            Q(accepting_new_clients=True, availability_lapsed=False)
+            & Q(paused_for_replies_at__isnull=True),
+            output_field=models.BooleanField(),
+        ),
+        output_field=models.BooleanField(),
+        db_persist=True,
+    )
+    wait_weeks = models.PositiveSmallIntegerField(
+        "wait for a first session",
+        choices=WAIT_WEEKS,
+        null=True,
+        blank=True,
+        help_text="Dated by the availability confirmation, and not shown once that lapses.",
+    )
+    # Replies to enquiries over the last REPLY_FIGURES_DAYS (services/upkeep/replies.py):
+    # how many were counted, the share answered and the median hours to an answer. The
+    # figures stay empty below REPLY_FIGURES_FROM enquiries, where they would not be fair.
+    replies_counted = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    reply_rate = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    reply_hours = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     phone = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
@@ -381,6 +438,22 @@ class Provider(models.Model):
     @property
     def has_contact(self) -> bool:
         return bool(self.phone or self.email or self.website)
+
+    @property
+    def availability_current(self) -> bool:
+        """The confirmation is recent enough to end a lapse (AVAILABILITY_CONFIRM_DAYS)."""
+        confirmed = self.accepting_confirmed_on
+        return confirmed is not None and confirmed >= timezone.localdate() - datetime.timedelta(
+            days=settings.AVAILABILITY_CONFIRM_DAYS
+        )
+
+    def save(self, *args, **kwargs):
+        # Whoever confirmed (the provider's own page, staff, an import), the lapse ends.
+        if self.availability_lapsed and self.availability_current:
+            self.availability_lapsed = False
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "availability_lapsed"}
+        super().save(*args, **kwargs)
 
     def clean(self):
         errors = {}
@@ -1269,6 +1342,9 @@ class OutgoingEmail(models.Model):
         SIGN_IN = "sign_in", "A provider's sign-in link"
         INVITATION = "invitation", "An invitation to manage a listing"
         MODERATION = "moderation", "Staff's decision on a provider's change"
+        AVAILABILITY = "availability", "A provider's reminder to confirm availability"
+        REPLY_REMINDER = "reply_reminder", "A provider's reminder of an unanswered enquiry"
+        FOLLOW_UP = "follow_up", "Other listings for someone whose enquiry went unanswered"
 
     class State(models.TextChoices):
         WAITING = "waiting", "Waiting to be sent"
@@ -1325,7 +1401,39 @@ class Enquiry(models.Model):
     # Explicit consent to keep and pass on a message that may say something about the
     # person's health (special category data under UK GDPR); the form requires it.
     consents_to_processing = models.BooleanField(default=False)
+    # They asked to hear from us if the provider does not answer in time, with other listings
+    # matching the search they came from (`came_from`: its criteria, never its words).
+    wants_follow_up = models.BooleanField(default=False, db_default=False)
+    came_from = models.CharField(max_length=1000, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # What the provider told us through the enquiry email's links (services/upkeep/replies.py).
+    class Answer(models.TextChoices):
+        REPLIED = "replied", "Replied"
+        CANNOT_HELP = "cannot_help", "Cannot help"
+        SPAM = "spam", "Spam"
+
+    class CannotHelpReason(models.TextChoices):
+        FULL = "full", "I am full"
+        NOT_MY_AREA = "not_my_area", "This is not my area"
+        OTHER = "other", "Another reason"
+
+    # REPLY_WORKING_DAYS after it was sent; unanswered by then, it is chased once.
+    reply_due_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
+    answer = models.CharField(
+        max_length=12, choices=Answer, blank=True, default="", db_default="", editable=False
+    )
+    answered_at = models.DateTimeField(null=True, blank=True, editable=False)
+    cannot_help_reason = models.CharField(
+        max_length=12,
+        choices=CannotHelpReason,
+        blank=True,
+        default="",
+        db_default="",
+        editable=False,
+    )
+    # When the follow-up and the provider's reminder were queued (or found not needed).
+    chased_at = models.DateTimeField(null=True, blank=True, editable=False)
     # When its personal content was deleted (services/retention.py); the rest stays for counts.
     forgotten_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The email to the provider, in the outbox: its state is this enquiry's delivery.

@@ -305,6 +305,19 @@ KEEP_ENQUIRIES_DAYS = int(os.environ.get("DJANGO_KEEP_ENQUIRIES_DAYS", "90"))
 KEEP_REPORTS_DAYS = int(os.environ.get("DJANGO_KEEP_REPORTS_DAYS", "180"))
 # Recommenders' emails (and rejected recommendations), from when staff decided:
 KEEP_RECOMMENDATIONS_DAYS = int(os.environ.get("DJANGO_KEEP_RECOMMENDATIONS_DAYS", "90"))
+# Listings that do not lead nowhere (services/upkeep/), run by `manage.py keep_listings_current`:
+# a provider taking new clients is asked to confirm it after this many days,
+AVAILABILITY_CONFIRM_DAYS = int(os.environ.get("DJANGO_AVAILABILITY_CONFIRM_DAYS", "30"))
+# and, unanswered this many days after the reminder, the listing stops saying so.
+AVAILABILITY_GRACE_DAYS = int(os.environ.get("DJANGO_AVAILABILITY_GRACE_DAYS", "14"))
+# An enquiry not answered within this many working days (Monday to Friday) is chased: the
+# person gets other listings if they asked for them, the provider one reminder.
+REPLY_WORKING_DAYS = int(os.environ.get("DJANGO_REPLY_WORKING_DAYS", "2"))
+# This many unanswered enquiries in a row pause a listing from "taking new clients".
+UNANSWERED_IN_A_ROW_PAUSE = int(os.environ.get("DJANGO_UNANSWERED_IN_A_ROW_PAUSE", "3"))
+# Reply rates cover the enquiries of this many days, and are shown from this many on.
+REPLY_FIGURES_DAYS = int(os.environ.get("DJANGO_REPLY_FIGURES_DAYS", "90"))
+REPLY_FIGURES_FROM = int(os.environ.get("DJANGO_REPLY_FIGURES_FROM", "5"))
 # Who to contact about the directory (/contact/) and who runs it (/about/, /privacy/).
 CONTACT_EMAIL = os.environ.get("DJANGO_CONTACT_EMAIL", "hello@localhost")
 OPERATOR_NAME = os.environ.get("DJANGO_OPERATOR_NAME", "the team that runs this directory")

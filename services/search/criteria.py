@@ -267,7 +267,7 @@ CRITERIA = {
             "taking new clients",
             hsds=Attribute(
                 "accepting-new-clients",
-                "accepting_new_clients",
+                "accepting_now",
                 "Taking on new clients now; the attribute's value is the date that was last"
                 " confirmed.",
             ),
