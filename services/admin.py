@@ -58,6 +58,7 @@ from services.reports import report_dismiss, report_resolve, reports_recount
 from services.search import everyday
 from services.search.filters import clear_taxonomy_cache
 from services.search.text import forget_synonyms
+from services.upkeep import availability
 
 admin.site.site_header = "Therapy directory: staff"
 admin.site.site_title = "Therapy directory staff"
@@ -230,6 +231,20 @@ class VerificationAgeFilter(admin.SimpleListFilter):
                 return queryset.filter(last_verified__lt=a_year_ago)
             case "never":
                 return queryset.filter(last_verified__isnull=True)
+        return queryset
+
+
+class AvailabilityFilter(admin.SimpleListFilter):
+    title = "availability"
+    parameter_name = "availability"
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, label, _condition in availability.STATES]
+
+    def queryset(self, request, queryset):
+        for key, _label, condition in availability.STATES:
+            if self.value() == key:
+                return queryset.filter(condition)
         return queryset
 
 
@@ -478,7 +493,7 @@ class ProviderAdmin(ProviderCsvAdminMixin, ListingManagersAdminMixin, VersionAdm
         SupportTypeFilter,
         VerificationAgeFilter,
         OpenReportsFilter,
-        "accepting_new_clients",
+        AvailabilityFilter,
         "kind",
     ]
     search_fields = ["name", "=slug", "email"]
@@ -540,7 +555,15 @@ class ProviderAdmin(ProviderCsvAdminMixin, ListingManagersAdminMixin, VersionAdm
                 ]
             },
         ),
-        ("Availability", {"fields": [("accepting_new_clients", "accepting_confirmed_on")]}),
+        (
+            "Availability",
+            {
+                "fields": [
+                    ("accepting_new_clients", "accepting_confirmed_on"),
+                    ("wait_weeks", "paused_for_replies_at"),
+                ]
+            },
+        ),
         ("Contact", {"fields": [("phone", "email"), "website"]}),
         (
             "Status and verification",
@@ -979,6 +1002,7 @@ class ReviewReasonFilter(admin.SimpleListFilter):
             ("changes", "Changes waiting for our check"),
             ("licence", "Licence expired or expiring"),
             ("reported", "Open reports"),
+            ("paused", "Paused: enquiries unanswered"),
             ("unchecked", "Not verified for 12 months, or never"),
         ]
 
@@ -996,6 +1020,8 @@ class ReviewReasonFilter(admin.SimpleListFilter):
                 )
             case "reported":
                 return queryset.published().filter(open_reports__gt=0)
+            case "paused":
+                return queryset.published().filter(paused_for_replies_at__isnull=False)
             case "unchecked":
                 return queryset.published().verified_before(stale)
         return queryset
@@ -1092,6 +1118,9 @@ class ListingForReviewAdmin(admin.ModelAdmin):
             reasons.append(
                 f"{listing.open_reports} open report{'s' if listing.open_reports != 1 else ''}"
             )
+        if listing.paused_for_replies_at is not None:
+            paused = date_format(timezone.localtime(listing.paused_for_replies_at), "j M Y")
+            reasons.append(f"paused {paused}: enquiries unanswered")
         stale = timezone.localdate() - datetime.timedelta(days=REVIEW_AFTER_DAYS)
         if listing.last_verified is None:
             reasons.append("never verified")

@@ -93,6 +93,7 @@ class EnquiryForm(PublicForm):
             "preferred_contact",
             "message",
             "consents_to_processing",
+            "wants_follow_up",
         ]
         labels = {
             "name": "Your name",
@@ -137,6 +138,21 @@ class EnquiryForm(PublicForm):
             "We can only send your message with your agreement. Tick the box, or contact "
             "them by phone or their website instead."
         )
+        follow_up = self.fields["wants_follow_up"]
+        follow_up.label = (
+            f"If they have not answered within {settings.REPLY_WORKING_DAYS} working days, "
+            "email me other places to try."
+        )
+        follow_up.help_text = "Only to the email address above, and only once."
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("wants_follow_up") and not cleaned.get("email"):
+            self.add_error(
+                "email",
+                "Give an email address for us to send other places to try, or untick that box.",
+            )
+        return cleaned
 
 
 class RecommendationForm(PublicForm):

@@ -219,7 +219,8 @@ class ProviderQuerySet(models.QuerySet):
     def needs_review(self, today: datetime.date | None = None):
         """Published listings not verified in the last year (or never), with open reports, or
         with a licence expired or expiring soon: what the public may be acting on that staff
-        should check. And any listing with a provider's change waiting for staff."""
+        should check, as are listings paused for unanswered enquiries. And any listing with
+        a provider's change waiting for staff."""
         today = today or timezone.localdate()
         stale = today - datetime.timedelta(days=REVIEW_AFTER_DAYS)
         return self.filter(
@@ -228,6 +229,7 @@ class ProviderQuerySet(models.QuerySet):
                 Q(last_verified__lt=stale)
                 | Q(last_verified__isnull=True)
                 | Q(open_reports__gt=0)
+                | Q(paused_for_replies_at__isnull=False)
                 | Exists(Qualification.objects.lapsing(today).filter(provider=OuterRef("pk")))
             )
             | Exists(ProposedChange.objects.waiting().filter(provider=OuterRef("pk")))
@@ -426,6 +428,14 @@ class Provider(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        # Whoever confirmed (the provider's own page, staff, an import), the lapse ends.
+        if self.availability_lapsed and self.availability_current:
+            self.availability_lapsed = False
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "availability_lapsed"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("services:provider_detail", kwargs={"slug": self.slug})
 
@@ -446,14 +456,6 @@ class Provider(models.Model):
         return confirmed is not None and confirmed >= timezone.localdate() - datetime.timedelta(
             days=settings.AVAILABILITY_CONFIRM_DAYS
         )
-
-    def save(self, *args, **kwargs):
-        # Whoever confirmed (the provider's own page, staff, an import), the lapse ends.
-        if self.availability_lapsed and self.availability_current:
-            self.availability_lapsed = False
-            if kwargs.get("update_fields") is not None:
-                kwargs["update_fields"] = {*kwargs["update_fields"], "availability_lapsed"}
-        super().save(*args, **kwargs)
 
     def clean(self):
         errors = {}

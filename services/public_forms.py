@@ -15,6 +15,7 @@ from services.forms import EnquiryForm, PublicForm, RecommendationForm, ReportFo
 from services.models import Provider
 from services.recommendations import recommendation_submit
 from services.reports import report_submit
+from services.upkeep import replies
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class FormKind:
     template: str
     done: str  # the URL name of the "what happens next" page
     done_template: str
+    # What the write function takes from the page's address besides the form.
+    from_address: Callable | None = None
 
 
 KINDS = {
@@ -35,6 +38,8 @@ KINDS = {
         "services/provider_contact.html",
         "services:provider_contact_sent",
         "services/provider_contact_sent.html",
+        # The search the profile was reached from, for a follow-up should nobody answer.
+        lambda query: {"came_from": replies.came_from(query)},
     ),
     "recommend": FormKind(
         "recommendation",
@@ -80,7 +85,8 @@ def _form_page(request, slug: str, kind_name: str):
             request, kind.template, {**context, "form": form, "rate_limited": True}, status=429
         )
     if not form.is_spam():
-        kind.submit(provider=provider, **form.submitted())
+        from_address = kind.from_address(request.GET) if kind.from_address else {}
+        kind.submit(provider=provider, **form.submitted(), **from_address)
     return redirect(kind.done, slug=provider.slug)
 
 

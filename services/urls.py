@@ -37,6 +37,7 @@ urlpatterns = [
     path("compare/", views.compare, name="compare"),
     path("healthz", views.healthz, name="healthz"),
     path("my-listing/", include("services.my_listing.urls")),
+    path("my-listing/", include("services.upkeep.urls")),
     path("about/", trust_pages.about, name="about"),
     path("privacy/", trust_pages.privacy, name="privacy"),
     path("accessibility/", trust_pages.accessibility, name="accessibility"),

@@ -142,6 +142,10 @@ def provider_detail(request, slug):
             "shortlist_status": shortlist_status(len(saved)),
             # The place searched from goes on to the shortlist and the comparison, for distances.
             "shortlist_url": reverse("services:shortlist") + kept_search(request.GET),
+            # And to the message form: should the provider not answer, the person can be sent
+            # other listings that meet the same search.
+            "contact_url": reverse("services:provider_contact", args=[slug])
+            + kept_search(request.GET),
             "canonical_url": request.build_absolute_uri(profile.provider.get_absolute_url()),
             "structured_data": _structured_data(profile, request),
         },

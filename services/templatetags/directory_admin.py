@@ -14,6 +14,7 @@ from services.models import (
     Recommendation,
     Report,
 )
+from services.upkeep.availability import availability_counts
 
 register = template.Library()
 
@@ -52,4 +53,5 @@ def listing_ages(context):
         "pending_recommendations": Recommendation.objects.pending().count(),
         "changes_waiting": ProposedChange.objects.waiting().count(),
         "unsent_emails": OutgoingEmail.objects.exclude(state=OutgoingEmail.State.SENT).count(),
+        "availability": availability_counts(),
     }

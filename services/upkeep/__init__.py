@@ -1,0 +1,1 @@
+"""Keeping listings from leading nowhere: availability that lapses, tracked replies."""
