@@ -574,6 +574,20 @@ def run(scale: str) -> dict:
         .stdout.strip()
         .splitlines()[-1]
     )
+    log("keep_listings_current: reminders, lapses, chased enquiries (rolled back)...")
+    upkeep = json.loads(
+        subprocess.run(
+            [PYTHON, "bench/upkeep.py"],
+            cwd=ROOT,
+            env=dict(os.environ, DATABASE_URL=url, DJANGO_DEBUG="true"),
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    log(f"  {upkeep}")
     with serving(url) as (env, server):
         results = {}
         for name, path in searches:
@@ -608,6 +622,7 @@ def run(scale: str) -> dict:
         "results_page_weight": weight,
         "results_page_with_photos": with_photos,
         "csv_import": csv_import,
+        "upkeep": upkeep,
         "edits": edits,
         "relevance": relevant,
     }
@@ -677,6 +692,20 @@ def budgets(figures: dict) -> list[tuple[str, bool, str]]:
                     f"{name} {sheet['import_seconds']} s (preview {sheet['preview_seconds']} s)"
                     for name, sheet in sheets.items()
                 ),
+            )
+        )
+    if "upkeep" in figures:
+        upkeep = figures["upkeep"]
+        checks.append(
+            (
+                "keep_listings_current: an hourly run with nothing due takes <= 60 s",
+                upkeep["idle_run_seconds"] <= 60 and upkeep["idle_run_did"] == 0,
+                f"{upkeep['idle_run_seconds']} s; first run: {upkeep['reminders_queued']:,}"
+                f" reminders queued in {upkeep['remind_seconds']} s"
+                f" ({upkeep['reminders_per_minute']:,} a minute), {upkeep['listings_lapsed']:,}"
+                f" listings lapsed in {upkeep['lapse_seconds']} s (their cards rebuilt),"
+                f" {upkeep['enquiries_chased']} enquiries chased in {upkeep['chase_seconds']} s,"
+                f" reply figures in {upkeep['reply_figures_seconds']} s",
             )
         )
     if "edits" in figures:

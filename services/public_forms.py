@@ -6,6 +6,7 @@ saying what happens next; only the form pages set a CSRF cookie, and none starts
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -92,7 +93,11 @@ def _form_page(request, slug: str, kind_name: str):
 
 def _done_page(request, slug: str, kind_name: str):
     kind = KINDS[kind_name]
-    return render(request, kind.done_template, {"provider": _provider(slug, kind_name)})
+    return render(
+        request,
+        kind.done_template,
+        {"provider": _provider(slug, kind_name), "working_days": settings.REPLY_WORKING_DAYS},
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

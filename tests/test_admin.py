@@ -123,7 +123,8 @@ def test_changelist_offers_the_filters(staff_client, listed):
         "?verified=stale",
         "?verified=never",
         "?status__exact=published",
-        "?accepting_new_clients__exact=0",
+        "?availability=lapsed",
+        "?availability=paused",
     ]:
         assert link in html, link
 

@@ -52,6 +52,7 @@ VALID = {
     "text": ["Kind and careful.", "Reliable.\n\nI would recommend them."],
     "consents_to_publication": ["on", ""],
     "consents_to_processing": ["on"],
+    "wants_follow_up": ["on", ""],
     "problem": ["phone", "not_taking", "moved", "closed", "other"],
     "details": ["", "The number does not work."],
     "reporter_email": ["", "me@example.org"],
@@ -119,7 +120,7 @@ def check(client, provider, route, data):
         form = response.context["form"]
         for name, value in flat.items():
             if name in form.fields and form_class is not None and isinstance(value, str):
-                if name in ("consents_to_publication", "consents_to_processing"):
+                if name in ("consents_to_publication", "consents_to_processing", "wants_follow_up"):
                     continue
                 assert form[name].value() == value, name  # what was typed stays
         return

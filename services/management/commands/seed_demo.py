@@ -118,7 +118,12 @@ def insert_objects(model, objects: list) -> None:
         model.objects.bulk_create(objects)
         return
     now = timezone.now()
-    fields = [f for f in model._meta.concrete_fields if not isinstance(f, SearchVectorField)]
+    # The database computes generated columns itself.
+    fields = [
+        f
+        for f in model._meta.concrete_fields
+        if not isinstance(f, SearchVectorField) and not f.generated
+    ]
     table = model._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
