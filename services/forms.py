@@ -103,7 +103,10 @@ class EnquiryForm(PublicForm):
             "message": "Your message",
         }
         help_texts = {
-            "email": "Give an email address, a phone number, or both.",
+            "email": (
+                "Give an email address, a phone number, or both. We need an email address to "
+                "send you other places to try, if you ask for that below."
+            ),
             "message": (
                 "A few lines are enough: what you would like help with, and when you are free. "
                 "Up to 3,000 characters."

@@ -455,3 +455,26 @@ def test_the_command_runs_every_step_and_a_second_run_does_nothing(taking, listi
     out = io.StringIO()
     call_command("keep_listings_current", stdout=out)
     assert [line.split(" ")[0] for line in out.getvalue().splitlines()] == ["0", "0", "0", "0"]
+
+
+def test_the_follow_up_offers_the_nearest_of_the_same_kind_first(make_listing):
+    # From Leeds: Headingley is 3 km away, Horsforth 7.
+    leeds, headingley, horsforth = (53.8008, -1.5491), (53.8195, -1.5760), (53.8375, -1.6437)
+    wrote_to = make_listing(
+        "Willow Practice", services=[{"concerns": ["grief"]}], places=[("Leeds", *leeds)]
+    )
+    make_listing("Far Counselling", services=[{"concerns": ["grief"]}], places=[("F", *horsforth)])
+    make_listing(
+        "Near Counselling", services=[{"concerns": ["grief"]}], places=[("N", *headingley)]
+    )
+    make_listing(
+        "Play Room",
+        services=[{"type": "play-therapy", "concerns": ["grief"]}],
+        places=[("L", *leeds)],
+    )
+    enquiry = _enquiry(wrote_to, came_from=f"lat={leeds[0]}&lng={leeds[1]}&concern=grief")
+    replies.enquiries_chase(now=enquiry.reply_due_at)
+    body = OutgoingEmail.objects.get(purpose=OutgoingEmail.Purpose.FOLLOW_UP).body
+    assert body.index("Near Counselling") < body.index("Far Counselling")
+    assert "Play Room" not in body  # not the kind of support they wrote about
+    assert f"?lat={leeds[0]}&lng={leeds[1]}&concern=grief" in body  # the profiles keep it

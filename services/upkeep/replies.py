@@ -20,7 +20,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import QueryDict
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -30,6 +30,7 @@ from services.indexing import search_index_update
 from services.models import Enquiry, OutgoingEmail, Provider, Service
 from services.outbox import email_queue
 from services.search.filters import criteria_of, search_form
+from services.shortlist import kept_search
 from services.upkeep import links
 
 KIND = "enquiry"
@@ -44,7 +45,7 @@ ANSWERED = [Enquiry.Answer.REPLIED, Enquiry.Answer.CANNOT_HELP]
 ALTERNATIVES = 3
 # Of a search, what an enquiry keeps for its follow-up: the place and the concerns, never the
 # words typed (those are not kept with who searched).
-KEPT_CRITERIA = ("near", "lat", "lng", "concern")
+KEPT_CRITERIA = ("near", "lat", "lng", "radius", "concern")
 
 
 def reply_due(sent: datetime.datetime) -> datetime.datetime:
@@ -195,6 +196,8 @@ def _follow_up_queue(enquiry: Enquiry) -> None:
                 "site_name": settings.SITE_NAME,
                 "site_url": settings.SITE_URL,
                 "alternatives": alternatives(enquiry, search),
+                # The profiles keep the search, for distances and a follow-up of their own.
+                "kept_search": kept_search(search),
                 "search_url": settings.SITE_URL
                 + reverse("services:find")
                 + "?"
@@ -207,16 +210,16 @@ def _follow_up_queue(enquiry: Enquiry) -> None:
 
 
 def _search_of(enquiry: Enquiry) -> QueryDict:
-    """The search the enquiry was sent from, taking new clients; without one, the kinds of
-    support the listing offers."""
+    """The search the enquiry was sent from, for the kinds of support the listing offers (an
+    adult who wrote to a counsellor is not sent a children's play therapist), among listings
+    taking new clients."""
     search = QueryDict(enquiry.came_from, mutable=True)
-    if not search:
-        kinds = (
-            Service.objects.filter(provider_id=enquiry.provider_id)
-            .values_list("support_type__slug", flat=True)
-            .distinct()
-        )
-        search.setlist("type", sorted(kind for kind in kinds if kind))
+    kinds = (
+        Service.objects.filter(provider_id=enquiry.provider_id)
+        .values_list("support_type__slug", flat=True)
+        .distinct()
+    )
+    search.setlist("type", sorted(kind for kind in kinds if kind))
     search["accepting"] = "1"
     return search
 
@@ -228,7 +231,11 @@ def alternatives(enquiry: Enquiry, search: QueryDict) -> list[Provider]:
     found = criteria.providers(
         Provider.objects.published().exclude(pk=enquiry.provider_id), search=False
     )
-    order = ["distance", "pk"] if criteria.place else ["-last_verified", "pk"]
+    order = (
+        [F("distance_km").asc(nulls_last=True), "pk"]
+        if criteria.place
+        else [F("last_verified").desc(nulls_last=True), "pk"]
+    )
     return list(found.order_by(*order)[:ALTERNATIVES])
 
 
