@@ -43,7 +43,7 @@ def personal_data_forget(*, now: datetime.datetime | None = None) -> Forgotten:
     done = Forgotten()
     enquiries = _before(settings.KEEP_ENQUIRIES_DAYS, now)
     done.enquiries = Enquiry.objects.filter(created_at__lt=enquiries, forgotten_at=None).update(
-        name="", email="", phone="", message="", forgotten_at=now
+        name="", email="", phone="", message="", came_from="", forgotten_at=now
     )
     # Every email the site sent holds what it carried (an enquiry's words, a sign-in link).
     done.emails = (

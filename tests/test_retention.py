@@ -33,6 +33,8 @@ def enquiry(provider):
         message="I have been low since my mother died.",
         preferred_contact="email",
         consents_to_processing=True,
+        wants_follow_up=True,
+        came_from="near=Leeds&concern=grief",
     )
 
 
@@ -44,7 +46,7 @@ def test_an_enquiry_is_kept_for_the_period_then_its_words_go(provider, settings)
     done = personal_data_forget(now=now + 91 * DAY)
     assert (done.enquiries, done.emails) == (1, 1)
     sent.refresh_from_db()
-    assert (sent.name, sent.email, sent.phone, sent.message) == ("", "", "", "")
+    assert (sent.name, sent.email, sent.phone, sent.message, sent.came_from) == ("",) * 5
     # What the reply rates and the audit need stays.
     assert sent.provider == provider and sent.created_at and sent.forgotten_at
     email = OutgoingEmail.objects.get()
