@@ -28,7 +28,7 @@ def measure() -> dict:
     from django.db import transaction
     from django.utils import timezone
 
-    from services.models import Enquiry, Provider
+    from services.models import Concern, Enquiry, Location, Provider
     from services.upkeep import availability, replies
 
     today = timezone.localdate()
@@ -45,9 +45,18 @@ def measure() -> dict:
         figures["listings_lapsed"] = lapsed
         figures["lapse_seconds"] = seconds
 
-        # Overdue enquiries to listings with an email, from a search for a concern.
+        # Overdue enquiries to listings with an email and a place, each from a search of its
+        # own (near the listing's place, for one of the concerns), so that no two follow-ups
+        # look for the same listings.
+        concerns = list(Concern.objects.order_by("slug").values_list("slug", flat=True))
         targets = list(
-            Provider.objects.published().exclude(email="").values_list("pk", flat=True)[:ENQUIRIES]
+            Location.objects.filter(
+                provider__status=Provider.Status.PUBLISHED, latitude__isnull=False
+            )
+            .exclude(provider__email="")
+            .order_by("provider_id")
+            .distinct("provider_id")
+            .values_list("provider_id", "latitude", "longitude")[:ENQUIRIES]
         )
         sent = now - datetime.timedelta(days=7)
         Enquiry.objects.bulk_create(
@@ -58,10 +67,10 @@ def measure() -> dict:
                 message="Hello",
                 consents_to_processing=True,
                 wants_follow_up=True,
-                came_from="concern=grief",
+                came_from=f"lat={lat}&lng={lng}&concern={concerns[i % len(concerns)]}",
                 reply_due_at=replies.reply_due(sent),
             )
-            for pk in targets
+            for i, (pk, lat, lng) in enumerate(targets)
         )
         chased, seconds = _timed(replies.enquiries_chase, now=now)
         figures["enquiries_chased"] = chased
@@ -72,7 +81,7 @@ def measure() -> dict:
         # The hourly run once all that is done: every step finds nothing.
         started = time.perf_counter()
         idle = [
-            availability.availability_remind(today=after_grace),
+            availability.availability_remind(today=today),
             availability.availability_lapse(today=after_grace),
             replies.enquiries_chase(now=now),
             replies.reply_figures_refresh(now=now),
