@@ -19,6 +19,7 @@ from django.utils.translation import get_language
 
 from services.fixed_urls import around_slug
 from services.photos import CARD_HEIGHT, CARD_WIDTH
+from services.upkeep import showing
 
 # The same few hundred texts (option labels, concerns, towns) come on every page:
 # each is escaped once.
@@ -98,10 +99,12 @@ def _card(provider, url: str, this_year: int, language: str, saved: set[int] | N
         names += [escape(name) for name in others[:OTHER_CONCERNS_SHOWN]]
         more = " and more" if len(others) > OTHER_CONCERNS_SHOWN else ""
         parts.append(f'    <p class="concerns">Works with: {", ".join(names)}{more}</p>\n')
-    # A group takes members, not clients.
-    shown = [lead] if lead is not None else card.get("services", [])
-    joining = "members" if shown and all(s.get("is_group") for s in shown) else "clients"
-    if provider.accepting_new_clients:
+    joining = showing.newcomers([lead] if lead is not None else card.get("services", []))
+    facts = card.get("availability")
+    if facts is not None:
+        accepting = _availability(facts, joining)
+    # A card stored before cards held these facts (till its listing is indexed again).
+    elif provider.accepting_new_clients:
         accepting = f'<li class="yes">Taking new {joining}</li>'
     else:
         accepting = f'<li class="no">Not taking new {joining}</li>'
@@ -137,6 +140,18 @@ def _card(provider, url: str, this_year: int, language: str, saved: set[int] | N
         parts.append(f'    <p class="card-actions">{button}</p>\n')
     parts.append("  </article>\n</li>\n")
     return "".join(parts)
+
+
+def _availability(facts: dict, joining: str) -> str:
+    """Whether they take people on (since when), how soon, and how they answer messages."""
+    said = showing.availability(facts, joining)
+    confirmed = f' <span class="confirmed">({said.confirmed})</span>' if said.confirmed else ""
+    items = [f'<li class="{said.tone}">{said.text}{confirmed}</li>']
+    if said.wait:
+        items.append(f"<li>{said.wait}</li>")
+    if replies := showing.replies(facts):
+        items.append(f"<li>{replies}</li>")
+    return "".join(items)
 
 
 def _photo(name: str, alt: str) -> str:

@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 
 from django.urls import reverse
 from django.utils.dateformat import format as date_format
+from django.utils.text import capfirst
 
 from services import geo
 from services.models import Location, Qualification
 from services.profiles import Profile
 from services.search.filters import Criteria
 from services.templatetags.directory import fee_range
+from services.upkeep import showing
 
 FORMAT_LABELS = {"in person": "In person", "online": "Online (video)", "phone": "By phone"}
 
@@ -92,6 +94,8 @@ def comparison_build(
             [_yes_no(p.provider.offers_free_consultation) for p in profiles],
         ),
         Row("Taking new clients", [_accepting(p) for p in profiles]),
+        Row("First session", [_wait(p) for p in profiles]),
+        Row("Replies to messages", [_replies(p) for p in profiles], empty="Too few to say yet"),
     ]
     if any(detail.service.group_weekday is not None for p in profiles for detail in p.services):
         rows.append(
@@ -231,12 +235,20 @@ def _insurance(profile: Profile) -> list[Item]:
 
 
 def _accepting(profile: Profile) -> list[Item]:
-    provider = profile.provider
-    confirmed = provider.accepting_confirmed_on
-    note = f"Confirmed {date_format(confirmed, 'j F Y')}" if confirmed else "Not confirmed"
-    if provider.accepting_new_clients:
-        return [Item("Yes", tone="yes", note=note)]
-    return [Item("Not at the moment", tone="no", note=note)]
+    said = profile.availability
+    # A lapsed availability says itself that it is not confirmed.
+    unconfirmed = "" if said.state == showing.LAPSED else "Not confirmed"
+    return [Item(said.text, tone=said.tone, note=capfirst(said.confirmed) or unconfirmed)]
+
+
+def _wait(profile: Profile) -> list[Item]:
+    wait = profile.availability.wait
+    return [Item(wait)] if wait else []
+
+
+def _replies(profile: Profile) -> list[Item]:
+    replies = profile.replies
+    return [Item(replies, note=profile.replies_counted)] if replies else []
 
 
 def _next_meeting(profile: Profile, today: datetime.date) -> list[Item]:

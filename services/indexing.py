@@ -10,6 +10,7 @@ from django.db.models import Prefetch
 
 from services.bulk_writes import rows_update
 from services.models import Provider, SearchWord, Service, listings_changed
+from services.upkeep import showing
 
 # The document holds one line per weight, most important first; PostgreSQL
 # weights each line (A-D) in the vector, SQLite searches the whole text.
@@ -150,6 +151,9 @@ def result_card(facts: ListingFacts) -> dict:
             [_group(s) for s in services if s.group_weekday is not None],
             key=lambda group: (group["name"], group["weekday"]),
         ),
+        # Whether they take people on, how soon, and how they answer messages, as
+        # services/upkeep/showing.py words them.
+        "availability": showing.card_facts(provider),
         # Each service on its own, so that a card can lead with the one that met the
         # search (services/search/results.py).
         "services": sorted(

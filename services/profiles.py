@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -30,6 +31,7 @@ from services.models import (
     Service,
 )
 from services.templatetags.directory import session_fee
+from services.upkeep import showing
 
 # The profile shows this many recommendations, newest first, and says how many there are.
 RECOMMENDATIONS_SHOWN = 10
@@ -93,6 +95,20 @@ class Profile:
         """Who a provider takes on: members, when all they offer is groups; else clients."""
         groups = [detail.service.support_type.is_group for detail in self.services]
         return "members" if groups and all(groups) else "clients"
+
+    @functools.cached_property
+    def availability(self) -> showing.Availability:
+        """Whether they take new clients (or members), since when, and how soon."""
+        return showing.availability(self.provider, self.newcomers)
+
+    @property
+    def replies(self) -> str:
+        """How they answer messages sent through the site ("" while too few to say)."""
+        return showing.replies(self.provider)
+
+    @property
+    def replies_counted(self) -> str:
+        return showing.REPLIES_COUNTED.format(days=settings.REPLY_FIGURES_DAYS)
 
     # What the first screen of the profile says at a glance (on a phone, above the fold).
 

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from django.db.models import Q
 
 from services.models import Provider
+from services.upkeep import showing
 
 SESSION_KEY = "shortlist"
 # Enough to gather a few options; a longer list is no help in choosing.
@@ -75,11 +76,16 @@ def shortlist_clear(*, session) -> None:
 
 
 def shortlist_providers(ids: list[int]) -> list[Provider]:
-    """The published ones of these listings, in the order given: one query."""
+    """The published ones of these listings, in the order given, each with what it says
+    about taking people on (`availability`, services/upkeep/showing.py): one query."""
     if not ids:
         return []
     found = {p.pk: p for p in Provider.objects.published().filter(pk__in=ids)}
-    return [found[pk] for pk in ids if pk in found]
+    providers = [found[pk] for pk in ids if pk in found]
+    for provider in providers:
+        joining = showing.newcomers((provider.card or {}).get("services", []))
+        provider.availability = showing.availability(provider, joining)
+    return providers
 
 
 def _store(session, ids: list[int]) -> None:

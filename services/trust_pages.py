@@ -19,6 +19,13 @@ def _context() -> dict:
             "rate_hours": settings.FORM_RATE_WINDOW_SECONDS // 3600,
             "sign_in_minutes": settings.SESAME_MAX_AGE // 60,
         },
+        # How replies to messages are counted and chased (services/upkeep/replies.py).
+        "replies": {
+            "days": settings.REPLY_FIGURES_DAYS,
+            "from": settings.REPLY_FIGURES_FROM,
+            "working_days": settings.REPLY_WORKING_DAYS,
+            "pause_after": settings.UNANSWERED_IN_A_ROW_PAUSE,
+        },
     }
 
 

@@ -118,9 +118,7 @@ def _featured(offers: Q) -> list[Provider]:
         pk__in=Provider.objects.filter(offers).values("pk")
     )
     featured = list(
-        matching.filter(accepting_new_clients=True).order_by("-last_verified", "name")[
-            :FEATURED_PER_PAGE
-        ]
+        matching.filter(accepting_now=True).order_by("-last_verified", "name")[:FEATURED_PER_PAGE]
     )
     results.annotate_cards(featured, results.Criteria({}), timezone.localdate())
     return featured

@@ -182,8 +182,8 @@ def test_two_listings_side_by_side(client, four):
     assert got.rows["Sliding-scale fees"] == ["Yes", "No"]
     assert got.rows["Health insurance"] == ["Not accepted", "Accepted Example Health"]
     assert got.rows["Free first consultation"] == ["Yes", "No"]
-    assert got.rows["Taking new clients"][0].startswith("Yes Confirmed ")
-    assert got.rows["Taking new clients"][1] == "Not at the moment Not confirmed"
+    assert got.rows["Taking new clients"][0].startswith("Taking new clients Confirmed ")
+    assert got.rows["Taking new clients"][1] == "Not taking new clients at the moment Not confirmed"
     assert got.rows["Recommendations"] == ["None yet", "None yet"]
     assert "Next group meeting" not in got.rows  # neither runs a group
     assert "Distance from Leeds" not in "".join(got.rows)  # no place was given

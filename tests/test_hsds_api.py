@@ -554,7 +554,8 @@ def test_the_features_that_are_criteria_come_from_their_declarations():
         "accepting-new-clients": (
             CRITERIA["accepting"].label,
             "organization",
-            "accepting_new_clients",
+            # Said, confirmed in time and not paused (services/upkeep/).
+            "accepting_now",
         ),
     }
     for code, (name, owner, field) in declared.items():

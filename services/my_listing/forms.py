@@ -2,10 +2,11 @@
 same forms; a change to one of them waits for staff instead of being saved (moderation.py)."""
 
 from django import forms
+from django.utils import timezone
 
 from services import geo
 from services.forms import no_control_characters, no_html, phone_number, single_line
-from services.models import Location, Provider, Qualification, Service
+from services.models import WAIT_WEEKS, Location, Provider, Qualification, Service
 from services.places import postcodes
 
 # The listing's and a service's own fields whose changes wait for staff.
@@ -50,6 +51,9 @@ class ListingForm(ProviderForm):
         model = Provider
         fields = [
             "accepting_new_clients",
+            "wait_weeks",
+            # Set to today on every save (clean()): not a field the provider fills in.
+            "accepting_confirmed_on",
             "name",
             "kind",
             "introduction",
@@ -67,10 +71,13 @@ class ListingForm(ProviderForm):
             "name": "Name shown on the listing",
             "kind": "You are",
             "accepting_new_clients": "I am taking new clients",
+            "wait_weeks": "How soon could a new client have a first session?",
             "offers_free_consultation": "I offer a free first consultation",
             "email": "Contact email",
         }
         help_texts = {
+            "wait_weeks": "Shown while you are taking new clients. For a group: how soon a new"
+            " member could join. Saving this page confirms both, with today's date.",
             "name": "A new name waits for our check before it is shown.",
             "kind": "A change here waits for our check.",
             "email": "Where messages from the public go, and where your sign-in links go.",
@@ -78,11 +85,25 @@ class ListingForm(ProviderForm):
             "your profile and on result cards.",
             "statement": "In your own words: how you work, and who you work with.",
         }
-        widgets = {"introduction": forms.Textarea(attrs={"rows": 2})}
+        widgets = {
+            "introduction": forms.Textarea(attrs={"rows": 2}),
+            "wait_weeks": forms.RadioSelect,
+        }
 
     def __init__(self, *args, provider: Provider, **kwargs):
         super().__init__(*args, instance=provider, provider=provider, **kwargs)
         self.fields["phone"].validators.append(phone_number)
+        self.fields["wait_weeks"].choices = [("", "I would rather not say"), *WAIT_WEEKS]
+        # Never from the request: whatever is posted, the date is today's (clean()).
+        confirmed = self.fields["accepting_confirmed_on"]
+        confirmed.disabled, confirmed.widget = True, forms.HiddenInput()
+
+    def clean(self):
+        cleaned = super().clean()
+        # The form says whether they take new clients and how soon, so saving it confirms
+        # both: the date the listing shows, and what ends a lapse (Provider.save()).
+        cleaned["accepting_confirmed_on"] = timezone.localdate()
+        return cleaned
 
 
 class ServiceForm(ProviderForm):

@@ -171,6 +171,9 @@ def my_listing_edit(request, provider):
                 getattr(locked, name).set(form.cleaned_data[name])
             else:
                 setattr(locked, name, form.cleaned_data[name])
+        # The form confirms their availability (accepting_confirmed_on), which releases a
+        # pause for unanswered messages as the reminder's links do.
+        locked.paused_for_replies_at = None
 
     try:
         _saved(request, provider, form, comment="Edited by the provider.", change=change)

@@ -57,6 +57,7 @@ class Option:
     label: str
     condition: Q
     hsds: Attribute | None = None
+    chip: str = ""  # what its chip says, where the label needs the filter's name to be clear
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,14 @@ def _at_a_place(condition: Q) -> Q:
     that two such criteria may be met at different places, as the index holds them."""
     places = Location.objects.filter(condition, services=OuterRef("pk"))
     return Q(offers_in_person=True) & Q(Exists(places))
+
+
+def _starting_within(weeks: int, label: str) -> Option:
+    """A first session within about this many weeks: the provider's wait (WAIT_WEEKS) is
+    this or less, so "1 week" finds "within a week" and "about 1 week". The wait is dated
+    by the availability confirmation: a listing not taking people on now never matches."""
+    condition = Q(accepting_now=True, wait_weeks__lte=weeks)
+    return Option(str(weeks), label, condition, chip=f"first session within {label}")
 
 
 CRITERIA = {
@@ -270,6 +279,17 @@ CRITERIA = {
                 "accepting_now",
                 "Taking on new clients now; the attribute's value is the date that was last"
                 " confirmed.",
+            ),
+        ),
+        Choices(
+            "starts_within",
+            "First session within",
+            Level.PROVIDER,
+            fixed=(
+                _starting_within(1, "1 week"),
+                _starting_within(2, "2 weeks"),
+                _starting_within(4, "4 weeks"),
+                _starting_within(8, "8 weeks"),
             ),
         ),
         Flag(

@@ -70,6 +70,12 @@ def option_labels(name: str) -> dict[str, str]:
     return dict(options_of(name))
 
 
+def chip_labels(name: str) -> dict[str, str]:
+    """What the chip of each option says: its label, or the chip its declaration gives."""
+    chips = {option.value: option.chip for option in getattr(CRITERIA[name], "fixed", ())}
+    return {value: chips.get(value) or label for value, label in options_of(name)}
+
+
 def chips(criteria: Criteria, query: QueryDict, place_label: str) -> list[Chip]:
     """A removable chip for every value of every active filter."""
     found = []
@@ -84,7 +90,7 @@ def chips(criteria: Criteria, query: QueryDict, place_label: str) -> list[Chip]:
             )
         )
     for name in LIST_FILTERS:
-        labels = option_labels(name)
+        labels = chip_labels(name)
         for value in criteria.data.get(name, []):
             found.append(Chip(labels.get(value, value), without(query, name, value=value)))
     if "max_fee" in criteria.data:
