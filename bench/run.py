@@ -552,6 +552,20 @@ def wrk_throughput(
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out.stdout).group(1))
 
 
+def measured_apart(script: str, url: str) -> dict:
+    """The figures a measuring script prints as its last line (JSON), run in its own process
+    against the benchmark's database."""
+    done = subprocess.run(
+        [PYTHON, script],
+        cwd=ROOT,
+        env=dict(os.environ, DATABASE_URL=url, DJANGO_DEBUG="true"),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def run(scale: str) -> dict:
     url = database_url(scale)
     seed_seconds = fill(url, SCALES[scale])
@@ -562,31 +576,9 @@ def run(scale: str) -> dict:
         (name, f"/providers/{profile}/" if path == "PROFILE" else path) for name, path in SEARCHES
     ]
     log("A 5,000-row CSV import, listings then services (rolled back)...")
-    csv_import = json.loads(
-        subprocess.run(
-            [PYTHON, "bench/csv_import.py"],
-            cwd=ROOT,
-            env=dict(os.environ, DATABASE_URL=url, DJANGO_DEBUG="true"),
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    csv_import = measured_apart("bench/csv_import.py", url)
     log("keep_listings_current: reminders, lapses, chased enquiries (rolled back)...")
-    upkeep = json.loads(
-        subprocess.run(
-            [PYTHON, "bench/upkeep.py"],
-            cwd=ROOT,
-            env=dict(os.environ, DATABASE_URL=url, DJANGO_DEBUG="true"),
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    upkeep = measured_apart("bench/upkeep.py", url)
     log(f"  {upkeep}")
     with serving(url) as (env, server):
         results = {}
