@@ -310,16 +310,15 @@ class ProviderAdminForm(forms.ModelForm):
 class ServiceInlineFormSet(BaseInlineFormSet):
     def clean(self):
         super().clean()
-        if self.instance.status != Provider.Status.PUBLISHED:
-            return
         # An untouched extra form has empty cleaned_data.
         kept = [
             form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")
         ]
-        if not kept:
-            raise ValidationError(
-                "A published listing needs at least one service. Add one, or unpublish the listing first."
-            )
+        listings.services_left_check(
+            provider=self.instance,
+            left=len(kept),
+            remedy="Add one, or unpublish the listing first.",
+        )
 
 
 class QualificationInlineForm(forms.ModelForm):

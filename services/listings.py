@@ -8,6 +8,13 @@ from django.utils import timezone
 from services.models import Provider, listings_changed
 
 
+def services_left_check(*, provider: Provider, left: int, remedy: str) -> None:
+    """A published listing keeps at least one service: ValidationError (ending in `remedy`,
+    what the person can do instead) when a change would leave it `left` with none."""
+    if provider.status == Provider.Status.PUBLISHED and left < 1:
+        raise ValidationError(f"A published listing needs at least one service. {remedy}")
+
+
 def _record(*, provider: Provider, by, comment: str, fields: list[str]) -> Provider:
     """Save the given fields inside a revision, so the change history says who did what."""
     listings_changed([provider.pk])

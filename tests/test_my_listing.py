@@ -9,6 +9,8 @@ from types import SimpleNamespace
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from reversion.models import Version
 
@@ -445,3 +447,29 @@ def test_approving_a_change_to_something_since_removed_says_so(client, listing, 
         moderation.change_approve(change=change, by=staff_user)
     change.refresh_from_db()
     assert change.state == "waiting"
+
+
+def test_the_page_words_its_changes_with_the_same_queries_however_many(client, listing, make_term):
+    """Each form and each list of choices (kinds of support, places) is read once a page."""
+    counselling = make_term(SupportType, "Counselling")
+    signed_in(client, "hannah@example.org")
+
+    def decided(count):
+        for number in range(count):
+            ProposedChange.objects.create(
+                provider=listing,
+                fact=ProposedChange.Fact.SERVICE,
+                state=ProposedChange.State.REJECTED,
+                new_value={"support_type": [str(counselling.pk)], "name": [f"Group {number}"]},
+            )
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(edit_url(listing))
+        assert page.status_code == 200 and b"Counselling" in page.content
+        return len(captured)
+
+    decided(1)
+    one = queries()
+    decided(4)
+    assert queries() == one

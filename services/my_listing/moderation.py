@@ -183,35 +183,53 @@ def _decide(change: ProposedChange, state: str, by, note: str) -> None:
 
 def change_rows(change: ProposedChange) -> list[tuple[str, str, str]]:
     """(what, before, after) for each value the change sets, in words."""
-    provider = change.provider
-    if change.fact == Fact.PUBLICATION:
-        return [("Published", "No", "Yes")]
-    if change.fact in (Fact.NAME, Fact.KIND):
-        form = ListingForm(provider=provider)
-        return [_row(form, change.fact, change.old_value, change.new_value)]
-    if change.fact == Fact.QUALIFICATION:
-        form = QualificationForm(provider=provider)
-    else:
-        form = ServiceForm(provider=provider)
-    names = [
-        n for n in form.fields if n in (change.new_value or {}) or n in (change.old_value or {})
-    ]
-    rows = [_row(form, name, change.old_value, change.new_value) for name in names]
-    return [row for row in rows if row[1:] != (NOTHING, NOTHING)]
+    return ChangeWording(change.provider).rows(change)
 
 
-def _row(form, name: str, old: dict | None, new: dict | None) -> tuple[str, str, str]:
-    field = form.fields[name]
-    return (
-        str(field.label),
-        _words(field, (old or {}).get(name)),
-        _words(field, (new or {}).get(name)),
-    )
+class ChangeWording:
+    """Puts a listing's changes into words: each form, and each field's choices (a query for
+    a list of kinds of support or places), made once however many changes a page shows."""
+
+    def __init__(self, provider: Provider):
+        self.provider = provider
+        self._forms = {}
+        self._choices = {}
+
+    def rows(self, change: ProposedChange) -> list[tuple[str, str, str]]:
+        if change.fact == Fact.PUBLICATION:
+            return [("Published", "No", "Yes")]
+        if change.fact in (Fact.NAME, Fact.KIND):
+            return [self._row(ListingForm, change.fact, change.old_value, change.new_value)]
+        form_class = QualificationForm if change.fact == Fact.QUALIFICATION else ServiceForm
+        given = {**(change.old_value or {}), **(change.new_value or {})}
+        rows = [
+            self._row(form_class, name, change.old_value, change.new_value)
+            for name in self._form(form_class).fields
+            if name in given
+        ]
+        return [row for row in rows if row[1:] != (NOTHING, NOTHING)]
+
+    def _form(self, form_class):
+        if form_class not in self._forms:
+            self._forms[form_class] = form_class(provider=self.provider)
+        return self._forms[form_class]
+
+    def _row(self, form_class, name: str, old: dict | None, new: dict | None):
+        field = self._form(form_class).fields[name]
+        if (form_class, name) not in self._choices:
+            self._choices[form_class, name] = {
+                str(k): str(v) for k, v in getattr(field, "choices", []) if k != ""
+            }
+        choices = self._choices[form_class, name]
+        return (
+            str(field.label),
+            _words(choices, (old or {}).get(name)),
+            _words(choices, (new or {}).get(name)),
+        )
 
 
-def _words(field, values) -> str:
+def _words(choices: dict[str, str], values) -> str:
     """A submitted value as the form shows it: a choice's label, not its key."""
     if not values or values == [""]:
         return NOTHING
-    choices = dict((str(k), str(v)) for k, v in getattr(field, "choices", []) if k != "")
     return ", ".join(choices.get(str(v), "Yes" if v == "on" else str(v)) for v in values)

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from services import photos
+from services import listings, photos
 from services.models import ProposedChange, Provider
 from services.my_listing import moderation
 from services.my_listing.access import listings_managed
@@ -189,16 +189,15 @@ def _listing_context(provider) -> dict:
         )[:20]
     )
     waiting = [c for c in changes if c.state == ProposedChange.State.WAITING]
+    wording = moderation.ChangeWording(provider)
     return {
         "provider": provider,
         "services": list(provider.services.select_related("support_type")),
         "places": list(provider.locations.all()),
         "qualifications": list(provider.qualifications.all()),
-        "waiting": [(c, moderation.change_rows(c)) for c in waiting],
+        "waiting": [(c, wording.rows(c)) for c in waiting],
         "decided": [
-            (c, moderation.change_rows(c))
-            for c in changes
-            if c.state != ProposedChange.State.WAITING
+            (c, wording.rows(c)) for c in changes if c.state != ProposedChange.State.WAITING
         ][:5],
         "publication_waiting": any(c.fact == Fact.PUBLICATION for c in waiting),
     }
@@ -269,11 +268,11 @@ def my_listing_service_remove(request, provider, service):
     instance = get_object_or_404(provider.services, uuid=service)
 
     def change(locked):
-        if locked.status == Provider.Status.PUBLISHED and locked.services.count() == 1:
-            raise ValidationError(
-                "A published listing needs at least one service: add another before you "
-                "remove this one, or ask us to take the listing down."
-            )
+        listings.services_left_check(
+            provider=locked,
+            left=locked.services.count() - 1,
+            remedy="Add another before you remove this one, or ask us to take the listing down.",
+        )
         instance.delete()
 
     return _removed(request, provider, change, f"Service removed by the provider: {instance}.")
