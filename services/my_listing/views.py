@@ -203,9 +203,21 @@ def _listing_context(provider) -> dict:
     }
 
 
-def _part(request, provider, form, template, context, *, comment, change, note):
+def _part_start(request, provider, part: str, form_class, instance):
+    """What the pages of a service, a place and a qualification begin with: the page's context
+    (titled for the item, or for adding one), and on GET the page with its form (else None)."""
+    title = f"Change {instance}" if instance else f"Add a {part}"
+    context = {"provider": provider, "title": title, "instance": instance, "part": part}
+    if request.method == "POST":
+        return context, None
+    form = form_class(instance=instance, provider=provider)
+    return context, render(request, _template("part"), {**context, "form": form})
+
+
+def _part(request, provider, form, context, *, comment, change, note):
     """Save one part of the listing (a service, a place) from a valid form, or the page
     again with the form."""
+    template = _template("part")
     if not form.is_valid():
         return render(request, template, {**context, "form": form}, status=400)
     try:
@@ -219,12 +231,9 @@ def _part(request, provider, form, template, context, *, comment, change, note):
 @managed
 def my_listing_service(request, provider, service=None):
     instance = get_object_or_404(provider.services, uuid=service) if service else None
-    template = _template("part")
-    title = f"Change {instance}" if instance else "Add a service"
-    context = {"provider": provider, "title": title, "instance": instance, "part": "service"}
-    if request.method != "POST":
-        form = ServiceForm(instance=instance, provider=provider)
-        return render(request, template, {**context, "form": form})
+    context, shown = _part_start(request, provider, "service", ServiceForm, instance)
+    if shown:
+        return shown
     old_support_type = instance.support_type_id if instance else None
     form = ServiceForm(request.POST, instance=instance, provider=provider)
     vouched = instance is not None and form.is_valid() and "support_type" in form.changed_data
@@ -258,7 +267,13 @@ def my_listing_service(request, provider, service=None):
         note = "Saved. Your changes are live."
     comment = f"Service {'added' if instance is None else 'changed'} by the provider."
     return _part(
-        request, provider, form, template, context, comment=comment, change=change, note=note
+        request,
+        provider,
+        form,
+        context,
+        comment=comment,
+        change=change,
+        note=note,
     )
 
 
@@ -292,19 +307,15 @@ def _removed(request, provider, change, comment: str):
 @managed
 def my_listing_place(request, provider, place=None):
     instance = get_object_or_404(provider.locations, uuid=place) if place else None
-    template = _template("part")
-    title = f"Change {instance}" if instance else "Add a place"
-    context = {"provider": provider, "title": title, "instance": instance, "part": "place"}
-    if request.method != "POST":
-        form = PlaceForm(instance=instance, provider=provider)
-        return render(request, template, {**context, "form": form})
+    context, shown = _part_start(request, provider, "place", PlaceForm, instance)
+    if shown:
+        return shown
     form = PlaceForm(request.POST, instance=instance, provider=provider)
     comment = f"Place {'added' if instance is None else 'changed'} by the provider."
     return _part(
         request,
         provider,
         form,
-        template,
         context,
         comment=comment,
         change=lambda locked: form.save(),
@@ -330,16 +341,13 @@ def my_listing_qualification(request, provider, qualification=None):
     instance = (
         get_object_or_404(provider.qualifications, pk=qualification) if qualification else None
     )
-    template = _template("part")
-    title = f"Change {instance}" if instance else "Add a qualification"
-    context = {"provider": provider, "title": title, "instance": instance, "part": "qualification"}
-    if request.method != "POST":
-        form = QualificationForm(instance=instance, provider=provider)
-        return render(request, template, {**context, "form": form})
+    context, shown = _part_start(request, provider, "qualification", QualificationForm, instance)
+    if shown:
+        return shown
     old = moderation.instance_data(QualificationForm, instance, provider) if instance else None
     form = QualificationForm(request.POST, instance=instance, provider=provider)
     if not form.is_valid():
-        return render(request, template, {**context, "form": form}, status=400)
+        return render(request, _template("part"), {**context, "form": form}, status=400)
     moderation.change_propose(
         provider=provider,
         fact=Fact.QUALIFICATION,
