@@ -79,6 +79,7 @@ Disallow: /admin/
 Disallow: /find/
 Disallow: /compare/
 Disallow: /api/
+Disallow: /my-listing/
 
 Sitemap: {sitemap}
 """

@@ -72,6 +72,7 @@ def test_robots_txt_points_to_the_sitemap_and_keeps_crawlers_out_of_endless_page
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     text = response.content.decode()
     assert text.startswith("User-agent: *\n")
-    for path in ("/admin/", "/find/", "/api/"):
+    # A provider's own pages, and the one-click links in their emails, are not for crawlers.
+    for path in ("/admin/", "/find/", "/api/", "/my-listing/"):
         assert f"Disallow: {path}\n" in text
     assert text.rstrip().endswith("Sitemap: http://testserver/sitemap.xml")
