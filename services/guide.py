@@ -10,6 +10,10 @@ from django.urls import reverse
 
 from services.free_routes import FREE_ROUTES
 from services.models import AgeGroup, Concern, Gender, Language, SupportType
+from services.search.criteria import CRITERIA
+
+# The times to a first session the results page can search for, as the criterion declares them.
+STARTS_WITHIN = CRITERIA["starts_within"]
 
 NOT_SURE = "not-sure"
 DEFAULT_RADIUS = "10"
@@ -32,6 +36,7 @@ SEARCH_PARAMETERS = [
     "sliding_scale",
     "free",
     "accepting",
+    "starts_within",
     "gender",
 ]
 
@@ -50,7 +55,7 @@ STEPS = [
     Step(
         4,
         "What else matters?",
-        ("language", "max_fee", "sliding_scale", "free", "accepting", "gender"),
+        ("language", "max_fee", "sliding_scale", "free", "accepting", "starts_within", "gender"),
     ),
 ]
 GROUPED_FIELDS = {"concern", "type", "age_group", "format"}  # shown as a fieldset of options
@@ -199,6 +204,13 @@ class GuideForm(forms.Form):
     accepting = forms.BooleanField(
         label="Only those taking on new clients now", required=False, widget=Tickbox()
     )
+    starts_within = forms.ChoiceField(
+        label="How soon would you like a first session?",
+        required=False,
+        help_text="Only listings that have told us how soon they can see someone new, and"
+        " confirmed it lately, are found when you choose a time.",
+        error_messages={"invalid_choice": "Please choose from the list, or “Whenever suits”."},
+    )
     gender = forms.ChoiceField(
         label="Gender of the practitioner (optional)",
         required=False,
@@ -217,6 +229,10 @@ class GuideForm(forms.Form):
         self.fields["age_group"].choices = [("", "Any age"), *_choices(vocabularies.age_groups)]
         self.fields["language"].choices = [("", "Any language"), *_choices(vocabularies.languages)]
         self.fields["gender"].choices = [("", "No preference"), *_choices(vocabularies.genders)]
+        self.fields["starts_within"].choices = [
+            ("", "Whenever suits"),
+            *((option.value, f"Within {option.label}") for option in STARTS_WITHIN.fixed),
+        ]
 
     def type_options(self):
         """Each kind-of-support checkbox with its one-line summary ("not sure" is drawn apart)."""
@@ -248,6 +264,7 @@ class GuideForm(forms.Form):
             "sliding_scale": ["1"] if data["sliding_scale"] else [],
             "free": ["1"] if data["free"] else [],
             "accepting": ["1"] if data["accepting"] else [],
+            "starts_within": [data["starts_within"]],
             "gender": [data["gender"]],
         }
         query = QueryDict(mutable=True)

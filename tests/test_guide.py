@@ -44,6 +44,7 @@ SEARCH_PARAMETERS = {
     "sliding_scale",
     "free",
     "accepting",
+    "starts_within",
     "gender",
 }
 QUERIES_PER_STEP = 5  # concerns, support types, age groups, languages, genders
@@ -221,6 +222,7 @@ def test_each_step_shows_its_questions_and_carries_earlier_answers(client, taxon
         "sliding_scale",
         "free",
         "accepting",
+        "starts_within",
         "gender",
     }
     assert page.hidden("step") == ["done"]
@@ -237,6 +239,7 @@ def test_each_step_shows_its_questions_and_carries_earlier_answers(client, taxon
             "max_fee": ["45"],
             "sliding_scale": ["1"],
             "accepting": ["1"],
+            "starts_within": ["2"],
         },
     )
     assert response.status_code == 302
@@ -253,6 +256,7 @@ def test_each_step_shows_its_questions_and_carries_earlier_answers(client, taxon
         "max_fee": ["45"],
         "sliding_scale": ["1"],
         "accepting": ["1"],
+        "starts_within": ["2"],
     }
 
 
