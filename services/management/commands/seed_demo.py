@@ -240,6 +240,8 @@ class ListingGenerator:
         self.feedback_random = random.Random(f"feedback-{seed}")
         # Photos likewise: asking for them changes nothing else.
         self.photo_random = random.Random(f"photos-{seed}")
+        # The wait for a first session likewise: added later, it changed nothing else.
+        self.wait_random = random.Random(f"waits-{seed}")
         self.photos_left = photos
         self.now = timezone.now()
         self.today = timezone.localdate()
@@ -385,6 +387,8 @@ class ListingGenerator:
             status=status,
             last_verified=self.last_verified(status),
         )
+        if provider.accepting_new_clients and self.wait_random.random() < 0.6:
+            provider.wait_weeks = self.wait_random.choice([0, 1, 2, 2, 3, 4, 4, 6, 8, 12])
         if provider.last_verified:
             provider.status_changed_at = timezone.now() - datetime.timedelta(days=r.randint(0, 900))
 
