@@ -236,8 +236,8 @@ def _insurance(profile: Profile) -> list[Item]:
 
 def _accepting(profile: Profile) -> list[Item]:
     said = profile.availability
-    # A lapsed availability says itself that it is not confirmed.
-    unconfirmed = "" if said.state == showing.LAPSED else "Not confirmed"
+    # A lapsed or paused availability says itself why it cannot be taken as confirmed.
+    unconfirmed = "" if said.state in (showing.LAPSED, showing.PAUSED) else "Not confirmed"
     return [Item(said.text, tone=said.tone, note=capfirst(said.confirmed) or unconfirmed)]
 
 

@@ -27,8 +27,9 @@ class Availability:
 
     @property
     def confirmed(self) -> str:
-        """ "confirmed 3 December 2026", or "" where the text already dates it."""
-        if self.since is None or self.state == LAPSED:
+        """ "confirmed 3 December 2026"; "" where the text dates it already, or where the
+        listing is paused and a confirmed date beside "not answering" would mislead."""
+        if self.since is None or self.state in (LAPSED, PAUSED):
             return ""
         return "confirmed " + _day(self.since, get_language())
 
