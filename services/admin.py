@@ -954,8 +954,18 @@ def _send_again(modeladmin, request, emails):
 
 @admin.register(Enquiry)
 class EnquiryAdmin(ReadOnlyAdmin):
-    list_display = ["provider", "name", "created_at", "delivery", "attempts", "sent_at"]
-    list_filter = [("email_to_provider__state", admin.ChoicesFieldListFilter)]
+    list_display = [
+        "provider",
+        "name",
+        "created_at",
+        "delivery",
+        "attempts",
+        "sent_at",
+        "answer",
+        "answered_at",
+    ]
+    # What the provider told us (services/upkeep/replies.py): spam marks can be looked over.
+    list_filter = [("email_to_provider__state", admin.ChoicesFieldListFilter), "answer"]
     list_select_related = ["provider", "email_to_provider"]
     search_fields = ["provider__name", "name", "email"]
     actions = ["send_again"]

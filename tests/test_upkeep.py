@@ -478,3 +478,12 @@ def test_the_follow_up_offers_the_nearest_of_the_same_kind_first(make_listing):
     assert body.index("Near Counselling") < body.index("Far Counselling")
     assert "Play Room" not in body  # not the kind of support they wrote about
     assert f"?lat={leeds[0]}&lng={leeds[1]}&concern=grief" in body  # the profiles keep it
+
+
+def test_staff_can_look_over_what_providers_marked_as_spam(listing, staff_client):
+    marked = _enquiry(listing, wants_follow_up=False, name="Marked As Spam")
+    _enquiry(listing, wants_follow_up=False, name="Not Answered")
+    replies.enquiry_answer(enquiry=marked, answer=Enquiry.Answer.SPAM)
+    page = staff_client.get(reverse("admin:services_enquiry_changelist") + "?answer__exact=spam")
+    assert page.status_code == 200
+    assert b"Marked As Spam" in page.content and b"Not Answered" not in page.content
