@@ -100,3 +100,24 @@ def test_a_query_is_one_database_round_trip(wordy, synonyms, django_assert_num_q
         matching.word_matches(
             index, matching.WordRows(Provider.objects.published()), "talk therapy -online"
         )
+
+
+def test_words_the_parser_refuses_are_looked_for_as_plain_words():
+    """PostgreSQL's websearch parser fails on a few odd inputs ("tsquery stack too small",
+    found by tests/test_find_properties.py). websearch_or_plain (migration 0026) reads the
+    plain words then; to_tsquery, which refuses two words with no operator between them,
+    shows that it does, and the transaction goes on."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT websearch_or_plain('english', %s)::text, websearch_or_plain('english', %s)::text",
+            ['"grief" -loss', "grief loss"],
+        )
+        assert cursor.fetchone() == ("'grief' & !'loss'", "'grief' & 'loss'")
+        cursor.execute(
+            """CREATE FUNCTION pg_temp.refusing(config regconfig, query text) RETURNS tsquery
+            LANGUAGE plpgsql AS $$ BEGIN RETURN to_tsquery(config, query);
+            EXCEPTION WHEN OTHERS THEN RETURN plainto_tsquery(config, query); END $$"""
+        )
+        cursor.execute("SELECT pg_temp.refusing('english', 'grief loss')::text")
+        assert cursor.fetchone() == ("'grief' & 'loss'",)
+    assert Provider.objects.count() >= 0  # the transaction still works

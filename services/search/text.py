@@ -108,7 +108,8 @@ def tsqueries(q: str) -> list[str]:
     (as _search_postgresql would search for them), in one query."""
     q = q[:MAX_QUERY_LENGTH]
     alternatives = _alternatives(q)
-    columns = ", ".join(["websearch_to_tsquery('english', %s)::text"] * len(alternatives))
+    # websearch_to_tsquery, or the plain words where it fails (migration 0026).
+    columns = ", ".join(["websearch_or_plain('english', %s)::text"] * len(alternatives))
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {columns}", alternatives)
         return list(cursor.fetchone())
