@@ -100,9 +100,10 @@ def _store(session, ids: list[int]) -> None:
 KEPT_SEARCH = ("q", "near", "lat", "lng", "concern")
 
 
-def kept_search(query) -> str:
-    """ "?near=Leeds&concern=grief" from a results page's query ("" if none of it)."""
-    pairs = [(name, value) for name in KEPT_SEARCH for value in query.getlist(name) if value]
+def kept_search(query, names=KEPT_SEARCH) -> str:
+    """ "?near=Leeds&concern=grief" from a results page's query ("" if none of it): its
+    values of these parameters."""
+    pairs = [(name, value) for name in names for value in query.getlist(name) if value]
     return "?" + urlencode(pairs) if pairs else ""
 
 

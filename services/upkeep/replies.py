@@ -61,12 +61,7 @@ def reply_due(sent: datetime.datetime) -> datetime.datetime:
 
 def came_from(search: QueryDict) -> str:
     """What an enquiry keeps of the search it was sent from, as a query string."""
-    kept = QueryDict(mutable=True)
-    for name in KEPT_CRITERIA:
-        values = [value for value in search.getlist(name) if value]
-        if values:
-            kept.setlist(name, values)
-    return kept.urlencode()[:1000]
+    return kept_search(search, KEPT_CRITERIA).removeprefix("?")[:1000]
 
 
 # The links in the enquiry email -------------------------------------------------------------
